@@ -1,0 +1,87 @@
+"""Commands: migrate, demo, serve, verify-audit.
+
+    python -m portal migrate        upgrade the database to the newest schema
+    python -m portal demo           load the demo people (idempotent)
+    python -m portal serve          run the web server (PORTAL_PORT, PORTAL_WORKERS)
+    python -m portal verify-audit   check the audit hash chains
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from portal.config import get_settings
+
+
+def _migrate() -> None:
+    from portal.core.migrate import upgrade
+
+    url = get_settings().database_url
+    if url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(url.removeprefix("sqlite:///")) or ".", exist_ok=True)
+    upgrade(url)
+    print("database is up to date")
+
+
+async def _demo() -> None:
+    from portal.core.db import make_async_engine, make_sessionmaker
+    from portal.people.demo import load_demo
+
+    engine = make_async_engine(get_settings().database_url)
+    async with make_sessionmaker(engine)() as db:
+        people = await load_demo(db)
+    await engine.dispose()
+    print(f"demo data loaded: {len(people)} people")
+
+
+async def _verify() -> int:
+    from portal.audit.service import verify_chains
+    from portal.core.db import make_async_engine, make_sessionmaker
+
+    engine = make_async_engine(get_settings().database_url)
+    async with make_sessionmaker(engine)() as db:
+        broken = await verify_chains(db)
+    await engine.dispose()
+    for line in broken:
+        print(f"broken: {line}")
+    if not broken:
+        print("audit log intact")
+    return 1 if broken else 0
+
+
+def _serve() -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "portal.asgi:app",
+        host=os.environ.get("PORTAL_HOST", "127.0.0.1"),
+        port=settings.port,
+        workers=int(os.environ.get("PORTAL_WORKERS", "1")),
+        proxy_headers=settings.production,
+        forwarded_allow_ips=os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        server_header=False,
+        access_log=False,
+    )
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else ""
+    if command == "migrate":
+        _migrate()
+    elif command == "demo":
+        asyncio.run(_demo())
+    elif command == "serve":
+        _serve()
+    elif command == "verify-audit":
+        return asyncio.run(_verify())
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

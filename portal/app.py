@@ -1,0 +1,132 @@
+"""create_app(): the one place where everything is wired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
+from litestar.stores.memory import MemoryStore
+from litestar.template.config import TemplateConfig
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.auth import routes as auth_routes
+from portal.auth.accounts import RateLimiter
+from portal.auth.oidc import OIDCProvider
+from portal.auth.sessions import SessionMiddleware
+from portal.config import Settings, get_settings
+from portal.core import errors
+from portal.core.db import make_async_engine, make_sessionmaker
+from portal.core.logging import configure_logging
+from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
+from portal.core.templating import make_engine
+from portal.people import routes as people_routes
+from portal.site import routes as site_routes
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+log = logging.getLogger("portal")
+
+
+def make_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        return RedisStore.with_client(url=settings.redis_url, namespace="sip")
+    if settings.session_dir == ":memory:":
+        return MemoryStore()
+    return FileStore(path=Path(settings.session_dir), create_directories=True)
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host header carries the port; accept each name with and without it."""
+    if "*" in settings.allowed_hosts:
+        return ["*"]
+    hosts = {httpx.URL(settings.base_url).netloc.decode()}
+    for host in settings.allowed_hosts:
+        hosts.add(host)
+        if ":" not in host:
+            hosts.add(f"{host}:{settings.port}")
+    return sorted(hosts)
+
+
+def create_app(settings: Settings | None = None, *,
+               http_transport: httpx.AsyncBaseTransport | None = None,
+               store: Store | None = None) -> Litestar:
+    settings = (settings or get_settings()).check()
+    configure_logging()
+    engine = make_async_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    store = store or make_store(settings)
+    providers = {
+        "citizen": OIDCProvider(settings.client("citizen"), http_transport),
+        "staff": OIDCProvider(settings.client("staff"), http_transport),
+    }
+    rate_limiter = RateLimiter(store, settings.login_rate_limit)
+
+    async def provide_db() -> AsyncIterator[AsyncSession]:
+        async with sessionmaker() as session:
+            yield session
+
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_providers() -> dict[str, OIDCProvider]:
+        return providers
+
+    def provide_rate_limiter() -> RateLimiter:
+        return rate_limiter
+
+    route_handlers: list = [
+        *site_routes.route_handlers,
+        *auth_routes.route_handlers,
+        *people_routes.route_handlers,
+        create_static_files_router(path="/static", directories=[STATIC_DIR],
+                                   include_in_schema=False),
+    ]
+    if settings.dev_idp:
+        from portal.auth.dev_idp import DevProvider, make_router
+
+        route_handlers.append(make_router(DevProvider(settings, store)))
+
+    async def dispose_engine() -> None:
+        await engine.dispose()
+
+    hosts = allowed_hosts(settings)
+    app = Litestar(
+        route_handlers=route_handlers,
+        dependencies={
+            "db": Provide(provide_db),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "providers": Provide(provide_providers, sync_to_thread=False),
+            "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware, settings=settings),
+            DefineMiddleware(SessionMiddleware, settings=settings, store=store),
+            DefineMiddleware(RequestContextMiddleware, settings=settings,
+                             sessionmaker=sessionmaker),
+        ],
+        before_request=check_csrf,
+        exception_handlers=errors.handlers,
+        template_config=TemplateConfig(instance=make_engine()),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        request_max_body_size=256 * 1024,
+        on_shutdown=[dispose_engine],
+        openapi_config=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = sessionmaker
+    app.state.store = store
+    app.state.providers = providers
+    return app

@@ -1,0 +1,5 @@
+"""The ASGI application for uvicorn and other servers."""
+
+from portal.app import create_app
+
+app = create_app()

@@ -1,0 +1,121 @@
+"""Write audit events in the caller's transaction, hash-chained per person.
+
+Each row stores sha256(previous_hash || canonical_row) for its chain (the
+person the event is about, or "system"); `verify_chains` reports the first
+broken link. Database triggers refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.models import AuditEvent
+from portal.core.ids import utcnow
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the signed-in person or staff member, and in which role."""
+
+    type: str  # person, staff, system
+    id: str | None = None
+    role: str | None = None
+    unit_id: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def canonical(event: AuditEvent) -> str:
+    return json.dumps(
+        {
+            "at": event.at.isoformat(),
+            "action": event.action,
+            "actor_type": event.actor_type,
+            "actor_id": event.actor_id,
+            "role": event.role,
+            "unit_id": event.unit_id,
+            "on_behalf_of": event.on_behalf_of,
+            "subject_person_id": event.subject_person_id,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "detail": event.detail,
+            "chain": event.chain,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def chain_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+
+
+async def record(
+    session: AsyncSession,
+    action: str,
+    actor: Actor,
+    *,
+    subject_person_id: str | None = None,
+    on_behalf_of: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session's transaction (the caller commits)."""
+    chain = subject_person_id or "system"
+    if session.bind.dialect.name == "postgresql":
+        # Serialise writers of one chain so two events never share a parent.
+        await session.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:c, 0))"),
+                           params={"c": chain})
+    last = (
+        await session.exec(
+            select(AuditEvent.hash).where(AuditEvent.chain == chain)
+            .order_by(col(AuditEvent.id).desc()).limit(1)
+        )
+    ).first()
+    event = AuditEvent(
+        at=utcnow(),
+        action=action,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        role=actor.role,
+        unit_id=actor.unit_id,
+        on_behalf_of=on_behalf_of,
+        subject_person_id=subject_person_id,
+        object_type=object_type,
+        object_id=object_id,
+        detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
+        chain=chain,
+        prev_hash=last or GENESIS,
+        hash="",
+    )
+    event.hash = chain_hash(event.prev_hash, event)
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def verify_chains(session: AsyncSession) -> list[str]:
+    """Return a description of the first broken link in each broken chain."""
+    rows = (await session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))).all()
+    last: dict[str, str] = {}
+    broken: dict[str, str] = {}
+    for event in rows:
+        if event.chain in broken:
+            continue
+        expected_prev = last.get(event.chain, GENESIS)
+        if event.prev_hash != expected_prev or event.hash != chain_hash(expected_prev, event):
+            broken[event.chain] = f"audit event {event.id} in chain {event.chain}"
+            continue
+        last[event.chain] = event.hash
+    return list(broken.values())

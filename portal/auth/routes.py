@@ -1,0 +1,165 @@
+"""Login, callback, logout and session keep-alive."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import date
+from typing import Annotated
+
+from authlib.common.security import generate_token
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.auth import accounts
+from portal.auth.oidc import LoginError, OIDCProvider
+from portal.auth.sessions import Session
+from portal.config import Settings
+from portal.core.i18n import N_
+
+log = logging.getLogger("portal.auth")
+KINDS = ("citizen", "staff")
+MAX_PENDING_LOGINS = 5
+
+
+def _session(request: Request) -> Session:
+    return request.scope["state"]["session"]
+
+
+def _failed(request: Request, reason: str, message: str = N_(
+        "Inloggningen gick inte att slutföra. Ingenting har sparats. Försök igen.")) -> Template:
+    log.warning("login failed: %s", reason)
+    _session(request).clear()
+    return Template("auth/login_failed.html", context={"message": message}, status_code=400)
+
+
+@get("/auth/login/{kind:str}")
+async def start_login(request: Request, kind: str, settings: Settings,
+                      providers: dict[str, OIDCProvider],
+                      reauth: Annotated[bool, Parameter(query="reauth")] = False) -> Response:
+    if kind not in KINDS:
+        return Template("errors/404.html", status_code=404)
+    session = _session(request)
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    verifier = generate_token(64)
+    pending = dict(session.get("oidc_pending") or {})
+    # Keep only the newest few, so two tabs can log in but nothing piles up.
+    for old in sorted(pending, key=lambda s: pending[s]["at"])[:-MAX_PENDING_LOGINS + 1]:
+        pending.pop(old)
+    pending[state] = {"kind": kind, "nonce": nonce, "verifier": verifier, "at": time.time()}
+    session["oidc_pending"] = pending
+    try:
+        url = await providers[kind].authorization_url(
+            f"{settings.base_url}/auth/callback/{kind}", state, nonce, verifier,
+            max_age=0 if reauth else None, prompt="login" if reauth else None,
+            ui_locales=request.scope["state"]["locale"].replace("_", "-"),
+        )
+    except LoginError as exc:
+        return _failed(request, exc.reason)
+    except Exception as exc:  # noqa: BLE001 - provider unreachable
+        return _failed(request, f"provider unreachable: {type(exc).__name__}")
+    return Redirect(url, status_code=303)
+
+
+@get("/auth/callback/{kind:str}")
+async def login_callback(
+    request: Request, kind: str, settings: Settings, db: AsyncSession,
+    providers: dict[str, OIDCProvider], rate_limiter: "accounts.RateLimiter",
+    code: Annotated[str | None, Parameter(query="code")] = None,
+    state_: Annotated[str | None, Parameter(query="state")] = None,
+    error: Annotated[str | None, Parameter(query="error")] = None,
+) -> Response:
+    client_ip = request.client.host if request.client else "unknown"
+    if not await rate_limiter.allow(f"callback:{client_ip}"):
+        return Template("auth/login_failed.html", status_code=429, context={
+            "message": N_("Du har försökt logga in många gånger. Vänta en minut och försök igen.")})
+    session = _session(request)
+    pending = dict(session.get("oidc_pending") or {})
+    attempt = pending.pop(state_ or "", None)
+    session["oidc_pending"] = pending  # single use, also when the rest fails
+    if kind not in KINDS or attempt is None or attempt["kind"] != kind:
+        return _failed(request, "unknown or reused state")
+    if error:
+        if error == "access_denied":
+            return _failed(request, "cancelled by user",
+                           N_("Du avbröt inloggningen. Du kan logga in igen när du vill."))
+        return _failed(request, "provider error")
+    if not code:
+        return _failed(request, "no code")
+    provider = providers[kind]
+    try:
+        tokens = await provider.exchange_code(
+            code, f"{settings.base_url}/auth/callback/{kind}", attempt["verifier"])
+        claims = await provider.validate_id_token(tokens["id_token"], attempt["nonce"])
+        user = await accounts.user_from_claims(db, kind, provider.client.issuer, claims,
+                                               date.today())
+    except LoginError as exc:
+        await db.rollback()
+        return _failed(request, exc.reason)
+    except accounts.UnknownStaff:
+        await db.rollback()
+        return _failed(request, "unknown staff member", N_(
+            "Du har inget konto i SIP-portalen. Kontakta din chef om du ska ha det."))
+    locale = session.get("locale")
+    previous_user = session.get("user_id")
+    session.clear()  # the old session id dies here: a new one is issued
+    session["user_id"] = user.id
+    session["user_kind"] = user.kind
+    session["auth_time"] = claims.get("auth_time", int(time.time()))
+    session["acr"] = claims["acr"]
+    session["id_token"] = tokens["id_token"]
+    if locale:
+        session["locale"] = locale
+    await accounts.record_login(db, user, claims["acr"], reauth=previous_user == user.id)
+    await db.commit()
+    return Redirect("/", status_code=303)
+
+
+@post("/auth/logout")
+async def logout(request: Request, settings: Settings, db: AsyncSession,
+                 providers: dict[str, OIDCProvider]) -> Response:
+    session = _session(request)
+    viewer = request.scope["state"].get("viewer")
+    kind = "staff" if session.get("user_kind") == "staff" else "citizen"
+    id_token = session.get("id_token")
+    locale = session.get("locale")
+    if viewer is not None:
+        await accounts.record_logout(db, viewer)
+        await db.commit()
+    session.clear()
+    target = await providers[kind].end_session_url(id_token, f"{settings.base_url}/utloggad")
+    response = Redirect(target or "/utloggad", status_code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    if locale:
+        response.set_cookie("sip_lang", locale, max_age=365 * 24 * 3600, path="/",
+                            httponly=True, samesite="lax", secure=settings.production)
+    return response
+
+
+@get("/utloggad")
+async def logged_out() -> Template:
+    return Template("auth/logged_out.html")
+
+
+@get("/session-slut")
+async def session_ended() -> Template:
+    return Template("auth/session_ended.html")
+
+
+@post("/session/forlang")
+async def keep_alive(request: Request) -> Response:
+    """Answering 'Vill du fortsätta?' — the request itself restarts the idle clock."""
+    if request.headers.get("hx-request"):
+        return Response(content=None, status_code=204)
+    form = await request.form()
+    target = str(form.get("next") or "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return Redirect(target, status_code=303)
+
+
+route_handlers = [start_login, login_callback, logout, logged_out, session_ended, keep_alive]

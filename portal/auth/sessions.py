@@ -1,0 +1,168 @@
+"""Server-side sessions with id rotation, idle timeout and absolute timeout.
+
+Litestar's own server-side session does not rotate its id at login, so the
+portal keeps its own small one over a Litestar `Store` (Redis in production,
+files or memory locally). The cookie carries only a random id.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+
+from litestar.datastructures import Cookie
+from litestar.stores.base import Store
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.config import Settings
+
+
+class Session:
+    """The data of one browser session, with explicit rotate and destroy."""
+
+    def __init__(self, session_id: str | None, data: dict[str, Any] | None = None,
+                 expired: bool = False) -> None:
+        self.id = session_id
+        self.data: dict[str, Any] = data or {}
+        self.expired = expired  # an earlier session ended by timeout
+        self.modified = False
+        self.destroyed_ids: list[str] = []
+        self.rotated = False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.data
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.data[key] = value
+        self.modified = True
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        self.modified = True
+        return self.data.pop(key, default)
+
+    def rotate(self) -> None:
+        """Give the session a new id; the old id stops working at once."""
+        if self.id:
+            self.destroyed_ids.append(self.id)
+        self.id = None
+        self.rotated = True
+        self.modified = True
+
+    def clear(self) -> None:
+        """End the session: data gone, id dead, cookie removed."""
+        if self.id:
+            self.destroyed_ids.append(self.id)
+        self.id = None
+        self.data = {}
+        self.modified = True
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.data.get("user_id"))
+
+    def csrf_token(self) -> str:
+        token = self.data.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(32)
+            self["csrf"] = token
+        return token
+
+    def flash(self, message: str, category: str = "info") -> None:
+        self.data.setdefault("flashes", []).append([category, message])
+        self.modified = True
+
+    def pop_flashes(self) -> list[list[str]]:
+        if not self.data.get("flashes"):
+            return []
+        return self.pop("flashes", [])
+
+
+class SessionMiddleware:
+    """Loads the session into scope['state']['session'] and saves it after."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, store: Store) -> None:
+        self.app = app
+        self.settings = settings
+        self.store = store
+        self.cookie_name = "__Host-sip" if settings.production else "sip_session"
+
+    async def load(self, session_id: str | None) -> Session:
+        if not session_id or len(session_id) > 100:
+            return Session(None)
+        raw = await self.store.get(f"session:{session_id}")
+        if raw is None:
+            return Session(None)
+        data = json.loads(raw)
+        now = time.time()
+        idle = now - data.get("_seen", 0) > self.settings.idle_timeout
+        too_old = now - data.get("_created", 0) > self.settings.absolute_timeout
+        if idle or too_old:
+            await self.store.delete(f"session:{session_id}")
+            return Session(None, expired=bool(data.get("user_id")))
+        return Session(session_id, data)
+
+    async def save(self, session: Session) -> None:
+        for old in session.destroyed_ids:
+            await self.store.delete(f"session:{old}")
+        if not session.data:
+            return
+        now = time.time()
+        if session.id is None:
+            session.id = secrets.token_urlsafe(32)
+            session.data["_created"] = now
+        session.data["_seen"] = now
+        await self.store.set(
+            f"session:{session.id}",
+            json.dumps(session.data),
+            expires_in=self.settings.idle_timeout,
+        )
+
+    def cookie(self, session: Session) -> Cookie:
+        if session.id is None:
+            return Cookie(key=self.cookie_name, value="", max_age=0, path="/",
+                          secure=self.settings.production, httponly=True, samesite="lax")
+        return Cookie(key=self.cookie_name, value=session.id, path="/",
+                      secure=self.settings.production, httponly=True, samesite="lax")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie_id = _read_cookie(scope, self.cookie_name)
+        session = await self.load(cookie_id)
+        scope.setdefault("state", {})["session"] = session
+        original_id = session.id
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # An authenticated request counts as activity; save it so the
+                # idle clock restarts. Anonymous sessions are saved only when changed.
+                if session.modified or session.authenticated:
+                    await self.save(session)
+                if session.id != original_id or (cookie_id and session.id is None):
+                    header = self.cookie(session).to_header(header="")
+                    headers = list(message.get("headers", []))
+                    headers.append((b"set-cookie", header.encode("latin-1")))
+                    message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def _read_cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                if "=" in part:
+                    k, v = part.strip().split("=", 1)
+                    if k == name:
+                        return v
+    return None

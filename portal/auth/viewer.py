@@ -1,0 +1,73 @@
+"""Who is signed in, and for whom they use the service right now.
+
+The signed-in user and the person being acted for are two different things:
+`Viewer.user_*` is who logged in; `Viewer.acting_for` is whose matters are
+shown. Both are loaded afresh on every request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import Actor
+from portal.people.models import Person, StaffMember, Unit
+from portal.people.representation import ActingRight, acting_right
+
+
+@dataclass
+class Viewer:
+    kind: str  # "person" or "staff"
+    person: Person | None = None
+    staff: StaffMember | None = None
+    unit: Unit | None = None
+    right: ActingRight | None = None  # set when acting for someone else
+
+    @property
+    def name(self) -> str:
+        return self.person.name if self.person else self.staff.name  # type: ignore[union-attr]
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def acting_for(self) -> Person | None:
+        """The person whose matters are shown: someone else, or the user."""
+        if self.right is not None:
+            return self.right.person
+        return self.person
+
+    @property
+    def acting_for_other(self) -> bool:
+        return self.right is not None
+
+    def actor(self) -> Actor:
+        if self.is_staff:
+            return Actor("staff", self.staff.id, "staff", self.staff.unit_id)  # type: ignore[union-attr]
+        role = self.right.representation.kind if self.right else "self"
+        return Actor("person", self.person.id, role)  # type: ignore[union-attr]
+
+
+async def load_viewer(db: AsyncSession, data: dict, today: date) -> tuple[Viewer | None, bool]:
+    """Build the viewer from session data; the bool says an acting right has ended."""
+    user_id = data.get("user_id")
+    if not user_id:
+        return None, False
+    if data.get("user_kind") == "staff":
+        staff = await db.get(StaffMember, user_id)
+        if staff is None:
+            return None, False
+        return Viewer("staff", staff=staff, unit=await db.get(Unit, staff.unit_id)), False
+    person = await db.get(Person, user_id)
+    if person is None:
+        return None, False
+    viewer = Viewer("person", person=person)
+    acting_id = data.get("acting_for")
+    if acting_id and acting_id != person.id:
+        viewer.right = await acting_right(db, person.id, acting_id, today)
+        if viewer.right is None:
+            return viewer, True
+    return viewer, False

@@ -1,0 +1,163 @@
+"""Settings from the environment, with safe defaults for local use.
+
+Production (`PORTAL_ENV=production`) refuses to start with development
+defaults: the development secret key, the development identity provider,
+or SQLite unless `PORTAL_ALLOW_SQLITE=1` says so explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "development-only-secret-key-change-me"
+
+
+class ConfigError(RuntimeError):
+    """The settings are not safe for the environment they run in."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return default
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class OIDCClient:
+    """One relying-party configuration (citizen or staff login)."""
+
+    name: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    scope: str = "openid profile"
+    acr_values: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    country: str = "SE"
+    base_url: str = "http://127.0.0.1:8000"
+    port: int = 8000
+    secret_key: str = DEV_SECRET
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'portal.db'}"
+    allow_sqlite: bool = False
+    redis_url: str = ""
+    session_dir: str = str(ROOT / "var" / "sessions")
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
+    idle_timeout: int = 20 * 60
+    idle_warning: int = 2 * 60
+    absolute_timeout: int = 8 * 60 * 60
+    reauth_max_age: int = 5 * 60
+    login_rate_limit: int = 20  # callbacks per client address and minute
+    dev_idp: bool = True
+    dev_idp_key_file: str = str(ROOT / "var" / "dev-idp-key.json")
+    citizen: OIDCClient = field(default_factory=lambda: OIDCClient(
+        "citizen", "", "portal-citizen", "dev-citizen-secret"))
+    staff: OIDCClient = field(default_factory=lambda: OIDCClient(
+        "staff", "", "portal-staff", "dev-staff-secret"))
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "SIP-portalen <noreply@sip-portal.invalid>"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def default_locale(self) -> str:
+        return "sv_FI" if self.country == "FI" else "sv"
+
+    @property
+    def dev_issuer(self) -> str:
+        return f"{self.base_url}/dev-idp"
+
+    def client(self, name: str) -> OIDCClient:
+        client = self.citizen if name == "citizen" else self.staff
+        if not client.issuer:
+            client = replace(client, issuer=self.dev_issuer)
+        return client
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def check(self) -> "Settings":
+        if self.country not in {"SE", "FI"}:
+            raise ConfigError("PORTAL_COUNTRY must be SE or FI")
+        if self.production:
+            problems = []
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                problems.append("PORTAL_SECRET_KEY must be set to 32 or more random characters")
+            if self.dev_idp:
+                problems.append("the development identity provider must be off (PORTAL_DEV_IDP=0)")
+            if self.database_url.startswith("sqlite") and not self.allow_sqlite:
+                problems.append("SQLite needs PORTAL_ALLOW_SQLITE=1 in production")
+            for client in (self.citizen, self.staff):
+                if not client.issuer or "/dev-idp" in client.issuer:
+                    problems.append(f"the {client.name} login needs a real issuer")
+                if client.client_secret.startswith("dev-"):
+                    problems.append(f"the {client.name} login needs its own client secret")
+            if not self.base_url.startswith("https://"):
+                problems.append("PORTAL_BASE_URL must use https in production")
+            if problems:
+                raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+        return self
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    get = env.get
+    mode = get("PORTAL_ENV", "development")
+    port = int(get("PORTAL_PORT", "8000"))
+    base_url = get("PORTAL_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    defaults = Settings()
+    settings = Settings(
+        env=mode,
+        country=get("PORTAL_COUNTRY", "SE").upper(),
+        base_url=base_url,
+        port=port,
+        secret_key=get("PORTAL_SECRET_KEY", DEV_SECRET),
+        database_url=get("PORTAL_DATABASE_URL", defaults.database_url),
+        allow_sqlite=_bool(get("PORTAL_ALLOW_SQLITE")),
+        redis_url=get("PORTAL_REDIS_URL", ""),
+        session_dir=get("PORTAL_SESSION_DIR", defaults.session_dir),
+        allowed_hosts=_list(get("PORTAL_ALLOWED_HOSTS"), defaults.allowed_hosts),
+        idle_timeout=int(get("PORTAL_IDLE_TIMEOUT", defaults.idle_timeout)),
+        absolute_timeout=int(get("PORTAL_ABSOLUTE_TIMEOUT", defaults.absolute_timeout)),
+        dev_idp=_bool(get("PORTAL_DEV_IDP"), default=mode != "production"),
+        dev_idp_key_file=get("PORTAL_DEV_IDP_KEY_FILE", defaults.dev_idp_key_file),
+        citizen=OIDCClient(
+            "citizen",
+            get("PORTAL_CITIZEN_ISSUER", ""),
+            get("PORTAL_CITIZEN_CLIENT_ID", "portal-citizen"),
+            get("PORTAL_CITIZEN_CLIENT_SECRET", "dev-citizen-secret"),
+            acr_values=get("PORTAL_CITIZEN_ACR_VALUES", ""),
+        ),
+        staff=OIDCClient(
+            "staff",
+            get("PORTAL_STAFF_ISSUER", ""),
+            get("PORTAL_STAFF_CLIENT_ID", "portal-staff"),
+            get("PORTAL_STAFF_CLIENT_SECRET", "dev-staff-secret"),
+            acr_values=get("PORTAL_STAFF_ACR_VALUES", ""),
+        ),
+        smtp_host=get("PORTAL_SMTP_HOST", ""),
+        smtp_port=int(get("PORTAL_SMTP_PORT", "25")),
+        mail_from=get("PORTAL_MAIL_FROM", defaults.mail_from),
+    )
+    return settings.check()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return from_env()

@@ -1,0 +1,77 @@
+"""Plain-language error pages that leak nothing."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from portal.auth.guards import LoginRequired, WrongKindOfUser
+
+log = logging.getLogger("portal.errors")
+
+
+def _page(request: Request, name: str, status: int) -> Response:
+    if request.headers.get("hx-request"):
+        # htmx swaps nothing on errors by default; send the page for a full load.
+        response = Template(f"errors/{name}.html", status_code=status)
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return Template(f"errors/{name}.html", status_code=status)
+
+
+def login_required(request: Request, _: Exception) -> Response:
+    session = request.scope["state"].get("session")
+    target = "/session-slut" if session is not None and session.expired else "/"
+    if request.headers.get("hx-request"):
+        return Response(content=None, status_code=401, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=303)
+
+
+def forbidden(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
+        return _page(request, "csrf", 403)
+    return _page(request, "403", 403)
+
+
+def not_found(request: Request, _: Exception) -> Response:
+    return _page(request, "404", 404)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404 or exc.status_code == 405:
+        return _page(request, "404", 404)
+    if exc.status_code in (401, 403):
+        return _page(request, "403", 403)
+    if exc.status_code == 503:
+        return _page(request, "503", 503)
+    if exc.status_code >= 500:
+        return _page(request, "500", exc.status_code)
+    return _page(request, "400", exc.status_code)
+
+
+def database_down(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable: %s", type(exc).__name__)
+    return _page(request, "503", 503)
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error: %s", type(exc).__name__)
+    return _page(request, "500", HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+handlers = {
+    LoginRequired: login_required,
+    WrongKindOfUser: forbidden,
+    PermissionDeniedException: forbidden,
+    NotFoundException: not_found,
+    OperationalError: database_down,
+    DBAPIError: database_down,
+    HTTPException: http_error,
+    Exception: server_error,
+}

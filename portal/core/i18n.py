@@ -1,0 +1,157 @@
+"""Translations and locale formats for Sweden Swedish (sv) and Finland Swedish (sv_FI).
+
+Catalogs are read straight from `locales/<locale>/LC_MESSAGES/messages.po`
+(so a stale .mo can never be served); `sv_FI` holds only what differs in
+Finland and falls back to `sv`. Dates and times go through Babel with the
+per-variant patterns kept here, in one place.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
+SUPPORTED = ("sv", "sv_FI")
+HTML_LANG = {"sv": "sv", "sv_FI": "sv-FI"}
+TIME_ZONES = {"sv": ZoneInfo("Europe/Stockholm"), "sv_FI": ZoneInfo("Europe/Helsinki")}
+COUNTRY_OF = {"sv": "SE", "sv_FI": "FI"}
+
+# Babel patterns per variant. CLDR gives the same (2026-11-23, 14:30) for both;
+# Finnish practice writes 23.11.2026 and 14.30, and Swedish running text
+# writes 23 november 2026 and kl. 14.30.
+PATTERNS = {
+    "sv": {
+        "date": "d MMMM y",
+        "date_short": "y-MM-dd",
+        "weekday_date": "EEEE d MMMM",
+        "weekday_date_year": "EEEE d MMMM y",
+        "time": "HH.mm",
+    },
+    "sv_FI": {
+        "date": "d.M.y",
+        "date_short": "d.M.y",
+        "weekday_date": "EEEE d.M.y",
+        "weekday_date_year": "EEEE d.M.y",
+        "time": "HH.mm",
+    },
+}
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default="sv")
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+def normalise_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_")
+    if value in SUPPORTED:
+        return value
+    if value.lower() in {"sv_se", "sv"}:
+        return "sv"
+    if value.lower() == "sv_fi":
+        return "sv_FI"
+    return None
+
+
+def _load_po(locale: str) -> Translations | None:
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@lru_cache(maxsize=4)
+def translations(locale: str) -> NullTranslations:
+    base = _load_po("sv") or NullTranslations()
+    if locale == "sv":
+        return base
+    variant = _load_po(locale)
+    if variant is None:
+        return base
+    variant.add_fallback(base)
+    return variant
+
+
+def reload() -> None:
+    translations.cache_clear()
+
+
+def active() -> NullTranslations:
+    return translations(current_locale.get())
+
+
+def gettext(message: str, **variables) -> str:
+    text = active().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    text = active().ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+def pgettext(context: str, message: str, **variables) -> str:
+    text = active().pgettext(context, message)
+    return text % variables if variables else text
+
+
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse("sv_FI" if locale == "sv_FI" else "sv_SE")
+
+
+def local_time(value: datetime, locale: str | None = None) -> datetime:
+    locale = locale or current_locale.get()
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(TIME_ZONES[locale])
+
+
+def format_date(value: date | datetime, style: str = "date", locale: str | None = None) -> str:
+    locale = locale or current_locale.get()
+    if isinstance(value, datetime):
+        value = local_time(value, locale).date()
+    return babel_format_date(value, PATTERNS[locale][style], locale=_babel_locale(locale))
+
+
+def format_time(value: time | datetime, locale: str | None = None) -> str:
+    locale = locale or current_locale.get()
+    if isinstance(value, datetime):
+        value = local_time(value, locale)
+    return babel_format_time(value, PATTERNS[locale]["time"], locale=_babel_locale(locale))
+
+
+def format_datetime(value: datetime, locale: str | None = None) -> str:
+    """'23 november 2026 kl. 14.30' / '23.11.2026 kl. 14.30'."""
+    locale = locale or current_locale.get()
+    return gettext(
+        "%(date)s kl. %(time)s",
+        date=format_date(value, "date", locale),
+        time=format_time(value, locale),
+    )
+
+
+def format_number(value: float | int, locale: str | None = None) -> str:
+    return format_decimal(value, locale=_babel_locale(locale or current_locale.get()))

@@ -1,0 +1,127 @@
+"""Security headers, CSRF and the per-request context (locale, viewer)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+from litestar import Request
+from litestar.exceptions import PermissionDeniedException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.auth.viewer import load_viewer
+from portal.config import Settings
+from portal.core import i18n
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+        form_action = CSP
+        if scope["path"].startswith("/dev-idp/") or scope["path"].startswith("/auth/"):
+            # The login and logout hops post to, and redirect to, the identity provider.
+            form_action = CSP.replace("form-action 'self'", "form-action 'self' http: https:")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"cache-control"]
+                headers += [
+                    (b"content-security-policy", form_action.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cross-origin-resource-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy",
+                     b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                     b"interest-cohort=()"),
+                    (b"vary", b"HX-Request, Cookie"),
+                ]
+                if is_static:
+                    headers.append((b"cache-control", b"public, max-age=3600"))
+                else:
+                    headers.append((b"cache-control", b"no-store"))
+                if self.settings.production:
+                    headers.append((b"strict-transport-security",
+                                    b"max-age=63072000; includeSubDomains"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+class RequestContextMiddleware:
+    """Sets the locale for the request and loads who is signed in."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, sessionmaker) -> None:
+        self.app = app
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        session = state["session"]
+        locale = (
+            i18n.normalise_locale(session.get("locale"))
+            or i18n.normalise_locale(_cookie(scope, "sip_lang"))
+            or self.settings.default_locale
+        )
+        state["locale"] = locale
+        token = i18n.current_locale.set(locale)
+        state["viewer"] = None
+        try:
+            if session.authenticated:
+                async with self.sessionmaker() as db:
+                    today = date.today()
+                    viewer, ended = await load_viewer(db, session.data, today)
+                if viewer is None:
+                    session.clear()
+                elif ended:
+                    session.pop("acting_for")
+                    session.flash(i18n.N_("Du kan inte längre använda tjänsten för den "
+                                          "personen. Nu ser du dina egna uppgifter."), "warning")
+                state["viewer"] = viewer
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    from portal.auth.sessions import _read_cookie
+
+    return _read_cookie(scope, name)
+
+
+async def check_csrf(request: Request) -> None:
+    """before_request hook: every unsafe method carries the session's token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.route_handler.opt.get("csrf_exempt"):
+        return
+    session = request.scope["state"]["session"]
+    expected = session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            sent = form.get("csrf_token")
+    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+        raise PermissionDeniedException(detail="csrf")

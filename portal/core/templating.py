@@ -1,0 +1,78 @@
+"""The Jinja environment: i18n, locale formats, CSRF token and the viewer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from litestar.plugins.jinja import JinjaTemplateEngine as Engine
+
+from portal.core import i18n
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _request(ctx):
+    return ctx.get("request")
+
+
+@pass_context
+def csrf_token(ctx) -> str:
+    return _request(ctx).scope["state"]["session"].csrf_token()
+
+
+@pass_context
+def viewer(ctx):
+    request = _request(ctx)
+    return request.scope.get("state", {}).get("viewer") if request else None
+
+
+@pass_context
+def flashes(ctx):
+    request = _request(ctx)
+    if request is None:
+        return []
+    return request.scope["state"]["session"].pop_flashes()
+
+
+def html_lang() -> str:
+    return i18n.HTML_LANG[i18n.current_locale.get()]
+
+
+def current_locale() -> str:
+    return i18n.current_locale.get()
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(
+        gettext=lambda message: i18n.active().gettext(message),
+        ngettext=lambda singular, plural, n: i18n.active().ngettext(singular, plural, n),
+        pgettext=lambda context, message: i18n.active().pgettext(context, message),
+        newstyle=True,
+    )
+    env.globals.update(
+        form_token=csrf_token,
+        viewer=viewer,
+        flashes=flashes,
+        html_lang=html_lang,
+        current_locale=current_locale,
+    )
+    env.filters.update(
+        date=i18n.format_date,
+        time=i18n.format_time,
+        datetime=i18n.format_datetime,
+        number=i18n.format_number,
+    )
+    return env
+
+
+def make_engine() -> Engine:
+    return Engine.from_environment(make_environment())

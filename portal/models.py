@@ -1,0 +1,8 @@
+"""Imports every table so that metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from portal.audit.models import AuditEvent  # noqa: F401
+from portal.people.models import LoginIdentity, Person, Representation, StaffMember, Unit  # noqa: F401
+
+metadata = SQLModel.metadata

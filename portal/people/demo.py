@@ -1,0 +1,147 @@
+"""Demo people, units and representations for Sweden and Finland.
+
+Swedish numbers are built with a valid Luhn check digit in the 98xx serial
+range; Finnish ones use individual numbers 900-999, which are reserved for
+testing and never issued. Loading is idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import SYSTEM, record
+from portal.people.models import Person, Representation, StaffMember, Unit
+from portal.people.national_id import finnish_with_check_character, swedish_with_check_digit
+from portal.people.representation import ALL_SCOPES
+
+UNITS = [
+    # code, name, organisation, kind, country, description, phone
+    ("se-kalmar-vc", "Kalmar vårdcentral", "Region Kalmar län", "primary_care", "SE",
+     "Din läkare och sjuksköterska.", "0480-123 45"),
+    ("se-kalmar-soc", "Socialtjänsten i Kalmar kommun", "Kalmar kommun", "social_services", "SE",
+     "Hjälper dig med stöd i vardagen.", "0480-450 00"),
+    ("se-lsk-avd12", "Avdelning 12, Länssjukhuset Kalmar", "Region Kalmar län", "hospital_ward",
+     "SE", "Där du var inlagd på sjukhuset.", "0480-810 12"),
+    ("se-kalmar-hab", "Barn- och ungdomshabiliteringen Kalmar", "Region Kalmar län",
+     "habilitation", "SE", "Stöd till barn med funktionsnedsättning och deras familjer.",
+     "0480-842 00"),
+    ("fi-vasa-hs", "Hälsostationen i Vasa", "Österbottens välfärdsområde", "primary_care", "FI",
+     "Din läkare och sjukskötare.", "06 218 1111"),
+    ("fi-vasa-soc", "Socialvården i Vasa", "Österbottens välfärdsområde", "social_services", "FI",
+     "Hjälper dig med stöd i vardagen.", "06 218 2222"),
+    ("fi-vcs-avd3", "Avdelning 3, Vasa centralsjukhus", "Österbottens välfärdsområde",
+     "hospital_ward", "FI", "Där du var inlagd på sjukhuset.", "06 213 1333"),
+]
+
+SE = "SE"
+FI = "FI"
+
+# key: (given, family, birth date, national id, country, email)
+PEOPLE = {
+    "peter": ("Peter", "Lind", date(1971, 3, 8), swedish_with_check_digit("710308983", "19"), SE, None),
+    "karin": ("Karin", "Holm", date(1964, 9, 21), swedish_with_check_digit("640921984", "19"), SE,
+              "karin.holm@example.se"),
+    "viola": ("Viola", "Andersson", date(1948, 5, 14), swedish_with_check_digit("480514982", "19"), SE,
+              "viola.andersson@example.se"),
+    "gosta": ("Gösta", "Andersson", date(1946, 1, 30), swedish_with_check_digit("460130981", "19"), SE, None),
+    "johan": ("Johan", "Andersson", date(1975, 11, 2), swedish_with_check_digit("751102985", "19"), SE,
+              "johan.andersson@example.com"),
+    "svea": ("Svea", "Karlsson", date(1952, 7, 7), swedish_with_check_digit("520707982", "19"), SE, None),
+    "ylva": ("Ylva", "Hassan", date(2022, 4, 2), swedish_with_check_digit("220402986", "20"), SE, None),
+    "amina": ("Amina", "Hassan", date(1990, 2, 11), swedish_with_check_digit("900211988", "19"), SE,
+              "amina.hassan@example.se"),
+    "yusuf": ("Yusuf", "Hassan", date(1986, 12, 24), swedish_with_check_digit("861224987", "19"), SE,
+              "yusuf.hassan@example.se"),
+    "elsa": ("Elsa", "Holmström", date(1946, 2, 14), finnish_with_check_character("140246", "-", "902"), FI,
+             "elsa.holmstrom@example.fi"),
+    "annika": ("Annika", "Holmström", date(1972, 8, 5), finnish_with_check_character("050872", "-", "934"),
+               FI, "annika.holmstrom@example.fi"),
+    "bertil": ("Bertil", "Sjöberg", date(1968, 10, 1), finnish_with_check_character("011068", "-", "915"),
+               FI, None),
+    "marina": ("Marina", "Lindqvist", date(1979, 3, 3), finnish_with_check_character("030379", "-", "946"),
+               FI, "marina.lindqvist@example.fi"),
+    "wilma": ("Wilma", "Nyberg", date(2020, 6, 9), finnish_with_check_character("090620", "A", "958"), FI,
+              None),
+    "sofia": ("Sofia", "Nyberg", date(1988, 4, 17), finnish_with_check_character("170488", "-", "962"), FI,
+              "sofia.nyberg@example.fi"),
+    "mikael": ("Mikael", "Nyberg", date(1985, 1, 28), finnish_with_check_character("280185", "-", "971"),
+               FI, "mikael.nyberg@example.fi"),
+}
+
+# representative, represented, kind, scope, valid from, valid to, source
+REPRESENTATIONS = [
+    ("karin", "peter", "legal_representative", "consent requests messages plan:read",
+     date(2025, 2, 1), None, "court"),
+    ("gosta", "viola", "proxy", "plan:read messages", date(2026, 1, 15), None, "person"),
+    ("johan", "viola", "proxy", ALL_SCOPES, date(2026, 1, 15), None, "person"),
+    ("svea", "viola", "proxy", "plan:read", date(2025, 5, 1), date(2026, 6, 30), "person"),
+    ("amina", "ylva", "guardian", ALL_SCOPES, date(2022, 4, 2), None, "population_register"),
+    ("yusuf", "ylva", "guardian", ALL_SCOPES, date(2022, 4, 2), None, "population_register"),
+    ("annika", "elsa", "proxy", ALL_SCOPES, date(2025, 9, 1), date(2030, 8, 31), "suomi_fi"),
+    ("marina", "bertil", "legal_representative", "consent requests messages plan:read",
+     date(2024, 11, 1), None, "court"),
+    ("sofia", "wilma", "guardian", ALL_SCOPES, date(2020, 6, 9), None, "population_register"),
+    ("mikael", "wilma", "guardian", ALL_SCOPES, date(2020, 6, 9), None, "population_register"),
+]
+
+# employee id, given, family, title, unit code, email, phone
+STAFF = [
+    ("SE2321000016-A1B2", "Anna", "Berg", "Sjuksköterska", "se-kalmar-vc", "anna.berg@example.se",
+     "0480-123 46"),
+    ("SE2120000829-C3D4", "Maria", "Ek", "Biståndshandläggare", "se-kalmar-soc",
+     "maria.ek@example.se", "0480-450 12"),
+    ("SE2321000016-E5F6", "Lars", "Öberg", "Sjuksköterska", "se-lsk-avd12", "lars.oberg@example.se",
+     "0480-810 13"),
+    ("FI-OVA-1001", "Johanna", "Lindholm", "Sjukskötare", "fi-vasa-hs",
+     "johanna.lindholm@example.fi", "06 218 1112"),
+    ("FI-OVA-2002", "Peter", "Backman", "Socialhandledare", "fi-vasa-soc",
+     "peter.backman@example.fi", "06 218 2223"),
+    ("FI-OVA-3003", "Hanna", "Ek", "Sjukskötare", "fi-vcs-avd3", "hanna.ek@example.fi",
+     "06 213 1334"),
+]
+
+
+async def load_demo(db: AsyncSession) -> dict[str, str]:
+    """Insert what is missing; return demo key -> opaque person id."""
+    units: dict[str, Unit] = {}
+    for code, name, org, kind, country, description, phone in UNITS:
+        unit = (await db.exec(select(Unit).where(Unit.code == code))).first()
+        if unit is None:
+            unit = Unit(code=code, name=name, organisation=org, kind=kind, country=country,
+                        description=description, phone=phone)
+            db.add(unit)
+        units[code] = unit
+    people: dict[str, Person] = {}
+    for key, (given, family, born, number, country, email) in PEOPLE.items():
+        person = (await db.exec(select(Person).where(Person.national_id == number))).first()
+        if person is None:
+            person = Person(national_id=number, given_name=given, family_name=family,
+                            birth_date=born, country=country, email=email)
+            db.add(person)
+        people[key] = person
+    await db.flush()
+    for rep_key, person_key, kind, scope, start, end, source in REPRESENTATIONS:
+        exists = (await db.exec(select(Representation).where(
+            Representation.representative_id == people[rep_key].id,
+            Representation.represented_id == people[person_key].id,
+            Representation.kind == kind))).first()
+        if exists is None:
+            rep = Representation(representative_id=people[rep_key].id,
+                                 represented_id=people[person_key].id, kind=kind, scope=scope,
+                                 valid_from=start, valid_to=end, source=source)
+            db.add(rep)
+            await db.flush()
+            await record(db, "representation.registered", SYSTEM,
+                         subject_person_id=people[person_key].id, object_type="representation",
+                         object_id=rep.id, detail={"kind": kind, "source": source})
+    for employee_id, given, family, title, unit_code, email, phone in STAFF:
+        staff = (await db.exec(select(StaffMember).where(
+            StaffMember.employee_id == employee_id))).first()
+        if staff is None:
+            db.add(StaffMember(employee_id=employee_id, given_name=given, family_name=family,
+                               title=title, unit_id=units[unit_code].id, email=email, phone=phone))
+    await db.commit()
+    return {key: person.id for key, person in people.items()}

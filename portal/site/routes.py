@@ -1,0 +1,74 @@
+"""Start page, information pages, language choice and the health check."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from litestar import Request, Response, get
+from litestar.params import Parameter
+from litestar.response import Redirect, Template
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.config import Settings
+from portal.core import i18n
+from portal.people.representation import acting_rights
+
+
+@get("/")
+async def start(request: Request, db: AsyncSession) -> Template:
+    viewer = request.scope["state"]["viewer"]
+    if viewer is None:
+        return Template("site/start_anonymous.html")
+    if viewer.is_staff:
+        return Template("site/start_staff.html")
+    rights = await acting_rights(db, viewer.person.id, date.today())
+    return Template("site/start.html", context={"rights": rights})
+
+
+@get("/kontakt")
+async def contact() -> Template:
+    return Template("site/contact.html")
+
+
+@get("/tillganglighet")
+async def accessibility() -> Template:
+    return Template("site/accessibility.html")
+
+
+@get("/kakor")
+async def cookies() -> Template:
+    return Template("site/cookies.html")
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@get("/sprak/{code:str}")
+async def choose_language(request: Request, code: str, settings: Settings,
+                          next_: Annotated[str | None, Parameter(query="next")] = None) -> Response:
+    locale = i18n.normalise_locale(code)
+    response = Redirect(_safe_next(next_), status_code=303)
+    if locale:
+        session = request.scope["state"]["session"]
+        if session.authenticated:
+            session["locale"] = locale
+        response.set_cookie("sip_lang", locale, max_age=365 * 24 * 3600, path="/",
+                            httponly=True, samesite="lax", secure=settings.production)
+    return response
+
+
+@get("/healthz", cache_control=None)
+async def healthz(db: AsyncSession) -> Response:
+    try:
+        await db.exec(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        return Response({"status": "unavailable"}, status_code=503)
+    return Response({"status": "ok"})
+
+
+route_handlers = [start, contact, accessibility, cookies, choose_language, healthz]

@@ -1,0 +1,273 @@
+/*
+ * Session idle-timeout warning (WCAG 2.2.1 Timing Adjustable).
+ *
+ * The server enforces the timeout; this script only tells the person in time
+ * and lets them answer. It reads from <body>:
+ *   data-session-idle-seconds  idle timeout (required; without it: do nothing)
+ *   data-session-warn-seconds  how long before the end to warn (default 120)
+ *   data-session-end-url       where to go when time is up (default /session-slut)
+ * and uses the <dialog id="session-dialog"> that the base template renders,
+ * with #session-continue (the "Ja, fortsätt" button of an htmx-enhanced form)
+ * and #session-countdown (m:ss left).
+ *
+ * Deadlines are wall-clock times, not counted ticks: browsers throttle timers
+ * in background tabs. Other tabs of the same site share the last activity
+ * through localStorage, so a person working in one tab is not warned or sent
+ * away in another.
+ *
+ * No eval, no inline handlers, no dependencies: runs under script-src 'self'.
+ */
+(function () {
+  "use strict";
+
+  var STORAGE_KEY = "sip-portal:last-activity";
+
+  function init() {
+    var data = document.body && document.body.dataset;
+    if (!data) {
+      return;
+    }
+    var idleSeconds = parseInt(data.sessionIdleSeconds, 10);
+    if (!(idleSeconds > 0)) {
+      return;
+    }
+    var warnSeconds = parseInt(data.sessionWarnSeconds, 10);
+    if (!(warnSeconds >= 0)) {
+      warnSeconds = 120;
+    }
+    warnSeconds = Math.min(warnSeconds, idleSeconds);
+    var endUrl = data.sessionEndUrl || "/session-slut";
+
+    var idleMs = idleSeconds * 1000;
+    var warnMs = warnSeconds * 1000;
+    var dialog = document.getElementById("session-dialog");
+    var continueButton = document.getElementById("session-continue");
+    var continueForm = continueButton ? continueButton.form : null;
+    var countdown = document.getElementById("session-countdown");
+
+    var lastActivity = 0;
+    var checkTimer = null;
+    var countdownTimer = null;
+    var returnFocusTo = null;
+    var ended = false;
+
+    if (countdown) {
+      // The dialog's heading announces the warning; a ticking live region
+      // would talk every second.
+      countdown.setAttribute("aria-live", "off");
+    }
+
+    function now() {
+      return new Date().getTime();
+    }
+
+    function readSharedActivity() {
+      try {
+        var value = parseInt(window.localStorage.getItem(STORAGE_KEY), 10);
+        return value > 0 ? value : 0;
+      } catch (e) {
+        return 0;
+      }
+    }
+
+    function writeSharedActivity(time) {
+      try {
+        window.localStorage.setItem(STORAGE_KEY, String(time));
+      } catch (e) {
+        // Storage may be unavailable (privacy mode); one tab still works.
+      }
+    }
+
+    function deadline() {
+      var latest = Math.max(lastActivity, readSharedActivity());
+      // A value from the future (clock change) must not keep a session alive.
+      if (latest > now()) {
+        latest = lastActivity;
+      }
+      return latest + idleMs;
+    }
+
+    function formatLeft(ms) {
+      var total = Math.max(0, Math.ceil(ms / 1000));
+      var minutes = Math.floor(total / 60);
+      var seconds = total % 60;
+      return minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+    }
+
+    function isDialogOpen() {
+      return !!(dialog && (dialog.open || dialog.hasAttribute("open")));
+    }
+
+    function openDialog() {
+      if (!dialog || isDialogOpen()) {
+        return;
+      }
+      returnFocusTo = document.activeElement;
+      if (typeof dialog.showModal === "function") {
+        dialog.showModal();
+      } else {
+        dialog.setAttribute("open", "");
+      }
+      if (continueButton) {
+        continueButton.focus();
+      }
+    }
+
+    function closeDialog() {
+      if (!isDialogOpen()) {
+        return;
+      }
+      if (typeof dialog.close === "function") {
+        dialog.close();
+      } else {
+        dialog.removeAttribute("open");
+      }
+      if (returnFocusTo && returnFocusTo.focus && document.body.contains(returnFocusTo)) {
+        returnFocusTo.focus();
+      }
+      returnFocusTo = null;
+    }
+
+    function stopCountdown() {
+      if (countdownTimer !== null) {
+        clearTimeout(countdownTimer);
+        countdownTimer = null;
+      }
+    }
+
+    function tickCountdown() {
+      countdownTimer = null;
+      var left = deadline() - now();
+      if (left <= 0) {
+        check();
+        return;
+      }
+      if (left > warnMs) {
+        // Another tab was active meanwhile.
+        closeDialog();
+        schedule();
+        return;
+      }
+      if (countdown) {
+        var text = formatLeft(left);
+        if (countdown.textContent !== text) {
+          countdown.textContent = text;
+        }
+      }
+      // Wake up just after the next whole second changes.
+      countdownTimer = setTimeout(tickCountdown, (left % 1000) + 20);
+    }
+
+    function expire() {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      if (checkTimer !== null) {
+        clearTimeout(checkTimer);
+        checkTimer = null;
+      }
+      stopCountdown();
+      window.location.assign(endUrl);
+    }
+
+    function check() {
+      // Always one pending check at most, whoever called.
+      if (checkTimer !== null) {
+        clearTimeout(checkTimer);
+        checkTimer = null;
+      }
+      if (ended) {
+        return;
+      }
+      var left = deadline() - now();
+      if (left <= 0) {
+        expire();
+      } else if (left <= warnMs) {
+        openDialog();
+        if (countdownTimer === null) {
+          tickCountdown();
+        }
+        // Backstop in case the countdown timer is throttled.
+        checkTimer = setTimeout(check, left);
+      } else {
+        stopCountdown();
+        closeDialog();
+        checkTimer = setTimeout(check, left - warnMs);
+      }
+    }
+
+    function schedule() {
+      check();
+    }
+
+    function reset() {
+      if (ended) {
+        return;
+      }
+      lastActivity = now();
+      writeSharedActivity(lastActivity);
+      stopCountdown();
+      closeDialog();
+      schedule();
+    }
+
+    function continueSession() {
+      if (!continueButton || !continueForm) {
+        return;
+      }
+      if (typeof continueForm.requestSubmit === "function") {
+        continueForm.requestSubmit(continueButton);
+      } else {
+        continueButton.click();
+      }
+    }
+
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var detail = event.detail || {};
+      var elt = detail.elt || event.target;
+      var fromContinue = !!(continueForm && elt && (elt === continueForm || continueForm.contains(elt)));
+      if (detail.successful) {
+        reset();
+      } else if (fromContinue && detail.xhr && detail.xhr.status === 401) {
+        // The session was already gone on the server.
+        expire();
+      }
+    });
+
+    if (dialog) {
+      // Escape closes the dialog; treat it as "I am still here".
+      dialog.addEventListener("cancel", function () {
+        continueSession();
+      });
+    }
+
+    window.addEventListener("storage", function (event) {
+      if (event.key === STORAGE_KEY) {
+        schedule();
+      }
+    });
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") {
+        schedule();
+      }
+    });
+
+    // A personal page restored from the back-forward cache may be stale or
+    // belong to a session that has ended: fetch it again.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        window.location.reload();
+      }
+    });
+
+    reset();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
