@@ -16,19 +16,18 @@ import json
 import secrets
 import time
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlencode
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State
-from litestar.exceptions import HTTPException
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.stores.base import Store
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from typing import Annotated
 
 from portal.auth.oidc import FI_ID_CLAIM, SE_ID_CLAIM
 from portal.config import Settings
@@ -105,7 +104,7 @@ AUTH_PARAMS = ("client_id", "redirect_uri", "response_type", "scope", "state", "
 
 
 @get("/.well-known/openid-configuration", sync_to_thread=False)
-def discovery(dev_provider: DevProvider) -> dict:
+def discovery(dev_provider: NamedDependency[DevProvider]) -> dict:
     issuer = dev_provider.issuer
     return {
         "issuer": issuer,
@@ -127,12 +126,12 @@ def discovery(dev_provider: DevProvider) -> dict:
 
 
 @get("/jwks", sync_to_thread=False)
-def jwks(dev_provider: DevProvider) -> dict:
+def jwks(dev_provider: NamedDependency[DevProvider]) -> dict:
     return {"keys": [dev_provider.key.as_dict(private=False)]}
 
 
 @get("/authorize")
-async def authorize_page(request: Request, dev_provider: DevProvider, db: AsyncSession) -> Template:
+async def authorize_page(request: Request, dev_provider: NamedDependency[DevProvider], db: NamedDependency[AsyncSession]) -> Template:
     params = {k: request.query_params.get(k) for k in AUTH_PARAMS}
     client, error = _check_authorize(dev_provider, params)
     if error:
@@ -149,7 +148,7 @@ async def authorize_page(request: Request, dev_provider: DevProvider, db: AsyncS
 
 
 @post("/authorize")
-async def authorize_choose(request: Request, dev_provider: DevProvider, db: AsyncSession) -> Response:
+async def authorize_choose(request: Request, dev_provider: NamedDependency[DevProvider], db: NamedDependency[AsyncSession]) -> Response:
     form = await request.form()
     params = {k: form.get(k) for k in AUTH_PARAMS}
     client, error = _check_authorize(dev_provider, params)
@@ -213,7 +212,7 @@ def _client_credentials(request: Request, form) -> tuple[str | None, str | None]
 
 
 @post("/token", opt={"csrf_exempt": True})
-async def token(request: Request, dev_provider: DevProvider) -> Response:
+async def token(request: Request, dev_provider: NamedDependency[DevProvider]) -> Response:
     form = await request.form()
     client_id, secret = _client_credentials(request, form)
     client = dev_provider.clients.get(client_id or "")
@@ -246,9 +245,9 @@ async def token(request: Request, dev_provider: DevProvider) -> Response:
 
 @get("/end-session")
 async def end_session(
-    dev_provider: DevProvider,
-    post_logout_redirect_uri: Annotated[str | None, Parameter(query="post_logout_redirect_uri")] = None,
-    client_id: Annotated[str | None, Parameter(query="client_id")] = None,
+    dev_provider: NamedDependency[DevProvider],
+    post_logout_redirect_uri: Annotated[str | None, QueryParameter(query="post_logout_redirect_uri")] = None,
+    client_id: Annotated[str | None, QueryParameter(query="client_id")] = None,
 ) -> Response:
     client = dev_provider.clients.get(client_id or "")
     if client and post_logout_redirect_uri in client["post_logout_redirect_uris"]:
@@ -270,4 +269,3 @@ def make_router(provider: DevProvider) -> Router:
     )
 
 
-__all__ = ["DevProvider", "make_router", "HTTPException", "State"]

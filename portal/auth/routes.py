@@ -10,7 +10,8 @@ from typing import Annotated
 
 from authlib.common.security import generate_token
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,9 +38,9 @@ def _failed(request: Request, reason: str, message: str = N_(
 
 
 @get("/auth/login/{kind:str}")
-async def start_login(request: Request, kind: str, settings: Settings,
-                      providers: dict[str, OIDCProvider],
-                      reauth: Annotated[bool, Parameter(query="reauth")] = False) -> Response:
+async def start_login(request: Request, kind: str, settings: NamedDependency[Settings],
+                      providers: NamedDependency[dict[str, OIDCProvider]],
+                      reauth: Annotated[bool, QueryParameter(query="reauth")] = False) -> Response:
     if kind not in KINDS:
         return Template("errors/404.html", status_code=404)
     session = _session(request)
@@ -67,11 +68,11 @@ async def start_login(request: Request, kind: str, settings: Settings,
 
 @get("/auth/callback/{kind:str}")
 async def login_callback(
-    request: Request, kind: str, settings: Settings, db: AsyncSession,
-    providers: dict[str, OIDCProvider], rate_limiter: "accounts.RateLimiter",
-    code: Annotated[str | None, Parameter(query="code")] = None,
-    state_: Annotated[str | None, Parameter(query="state")] = None,
-    error: Annotated[str | None, Parameter(query="error")] = None,
+    request: Request, kind: str, settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
+    providers: NamedDependency[dict[str, OIDCProvider]], rate_limiter: NamedDependency[accounts.RateLimiter],
+    code: Annotated[str | None, QueryParameter(query="code")] = None,
+    state_: Annotated[str | None, QueryParameter(query="state")] = None,
+    error: Annotated[str | None, QueryParameter(query="error")] = None,
 ) -> Response:
     client_ip = request.client.host if request.client else "unknown"
     if not await rate_limiter.allow(f"callback:{client_ip}"):
@@ -120,8 +121,8 @@ async def login_callback(
 
 
 @post("/auth/logout")
-async def logout(request: Request, settings: Settings, db: AsyncSession,
-                 providers: dict[str, OIDCProvider]) -> Response:
+async def logout(request: Request, settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
+                 providers: NamedDependency[dict[str, OIDCProvider]]) -> Response:
     session = _session(request)
     viewer = request.scope["state"].get("viewer")
     kind = "staff" if session.get("user_kind") == "staff" else "citizen"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,14 +16,14 @@ from portal.people.representation import acting_right, acting_rights
 
 
 @get("/vem", guards=[requires_person])
-async def choose_person_page(request: Request, db: AsyncSession) -> Template:
+async def choose_person_page(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     viewer = request.scope["state"]["viewer"]
     rights = await acting_rights(db, viewer.person.id, date.today())
     return Template("people/choose.html", context={"rights": rights})
 
 
 @post("/vem", guards=[requires_person])
-async def choose_person(request: Request, db: AsyncSession) -> Response:
+async def choose_person(request: Request, db: NamedDependency[AsyncSession]) -> Response:
     viewer = request.scope["state"]["viewer"]
     session = request.scope["state"]["session"]
     form = await request.form()

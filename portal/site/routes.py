@@ -6,7 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Request, Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,7 +18,7 @@ from portal.people.representation import acting_rights
 
 
 @get("/")
-async def start(request: Request, db: AsyncSession) -> Template:
+async def start(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     viewer = request.scope["state"]["viewer"]
     if viewer is None:
         return Template("site/start_anonymous.html")
@@ -49,8 +50,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @get("/sprak/{code:str}")
-async def choose_language(request: Request, code: str, settings: Settings,
-                          next_: Annotated[str | None, Parameter(query="next")] = None) -> Response:
+async def choose_language(request: Request, code: str, settings: NamedDependency[Settings],
+                          next_: Annotated[str | None, QueryParameter(query="next")] = None) -> Response:
     locale = i18n.normalise_locale(code)
     response = Redirect(_safe_next(next_), status_code=303)
     if locale:
@@ -63,7 +64,7 @@ async def choose_language(request: Request, code: str, settings: Settings,
 
 
 @get("/healthz", cache_control=None)
-async def healthz(db: AsyncSession) -> Response:
+async def healthz(db: NamedDependency[AsyncSession]) -> Response:
     try:
         await db.exec(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means unhealthy

@@ -3,13 +3,12 @@
 Revision ID: 0001
 Revises: 
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import portal.core.db
-from portal.migrations.append_only import forbid_changes, allow_changes
-
+from portal.migrations.append_only import allow_changes, forbid_changes
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,70 @@
+# SIP-portalen. `make help` lists the targets.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+CHROMIUM := /usr/bin/chromium
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+install: $(UV) ## install the Python packages from the lock file
+	@test -x "$(UV)" || { echo "uv not found"; exit 1; }
+	$(UV) sync --locked --quiet
+
+run: install ## run the portal on http://127.0.0.1:$${PORTAL_PORT:-8000} (SQLite, demo data, development login)
+	$(PY) -m portal migrate
+	$(PY) -m portal demo
+	$(PY) -m portal serve
+
+migrate: install ## upgrade the database to the newest schema
+	$(PY) -m portal migrate
+
+demo: install ## load the demo people into the database
+	$(PY) -m portal migrate
+	$(PY) -m portal demo
+
+browser: ## install Debian's Chromium and axe-core for the browser tests
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@test -d node_modules/axe-core || npm ci --silent --no-audit --no-fund
+
+test: install browser ## run every test: audit, translations, unit and HTTP, browser journeys
+	$(MAKE) --no-print-directory audit
+	$(MAKE) --no-print-directory i18n-check
+	$(PY) -m pytest tests
+	$(PY) -m pytest e2e
+
+unit: install ## unit and HTTP tests only
+	$(PY) -m pytest tests
+
+e2e: install browser ## browser journeys with Playwright and axe-core
+	$(PY) -m pytest e2e
+
+audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
+	$(UV) export --locked --quiet --no-emit-project --format requirements-txt > $(VENV)/requirements.lock
+	$(VENV)/bin/pip-audit --requirement $(VENV)/requirements.lock --disable-pip --require-hashes --progress-spinner off
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check portal tests e2e
+
+i18n-extract: install ## collect the strings from code and templates into locales/messages.pot
+	$(PY) -m portal.core.catalogs extract
+
+i18n-update: i18n-extract ## merge new strings into the sv and sv_FI catalogs
+	$(PY) -m portal.core.catalogs update
+
+i18n-compile: install ## compile .po to .mo (the app reads .po directly; this is for other tools)
+	$(PY) -m portal.core.catalogs compile
+
+i18n-check: install ## fail on missing, fuzzy, untranslated or out-of-date entries
+	$(PY) -m portal.core.catalogs check
+
+bench: install ## server-time benchmarks
+	$(PY) -m bench

@@ -1,0 +1,223 @@
+"""Shared fixtures: a migrated database per backend, the app, a test client,
+a real OIDC login through the development identity provider, and `page`.
+
+The suite runs on SQLite, and on PostgreSQL too when PORTAL_TEST_DATABASE_URL
+is set. When it is set but unreachable the PostgreSQL tests fail: a silent
+skip in CI proves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup
+from litestar.stores.memory import MemoryStore
+from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
+
+from portal.app import create_app
+from portal.config import Settings
+from portal.core.db import make_async_engine, make_sessionmaker
+from portal.core.migrate import upgrade
+from portal.people.demo import STAFF, load_demo
+
+BASE_URL = "http://testserver.local"
+PG_ENV = "PORTAL_TEST_DATABASE_URL"
+
+
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    url = make_url(admin_url).set(drivername="postgresql")
+    conninfo = url.render_as_string(hide_password=False)
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {exc}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "portal.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    admin = os.environ.get(PG_ENV)
+    if not admin:
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (CI sets it)")
+    for url in _postgres_database(admin):
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def demo_ids(database_url) -> dict[str, str]:
+    async def load() -> dict[str, str]:
+        engine = make_async_engine(database_url)
+        async with make_sessionmaker(engine)() as db:
+            ids = await load_demo(db)
+        await engine.dispose()
+        return ids
+
+    return asyncio.run(load())
+
+
+@pytest.fixture(scope="session")
+def dev_key_file(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("idp") / "dev-idp-key.json")
+
+
+@pytest.fixture
+def settings(database_url, dev_key_file, demo_ids) -> Settings:
+    return Settings(
+        base_url=BASE_URL,
+        database_url=database_url,
+        session_dir=":memory:",
+        allowed_hosts=("testserver.local",),
+        dev_idp_key_file=dev_key_file,
+        login_rate_limit=1000,
+    )
+
+
+def build_app(settings: Settings):
+    """An app whose OIDC client reaches the development provider in-process."""
+    holder: dict = {}
+
+    class LoopbackTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            return await httpx.ASGITransport(app=holder["app"]).handle_async_request(request)
+
+    app = create_app(settings, http_transport=LoopbackTransport(), store=MemoryStore())
+    holder["app"] = app
+    return app
+
+
+@pytest.fixture
+def app(settings):
+    return build_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+STAFF_IDS = {given.lower(): employee for employee, given, *_ in STAFF}
+
+
+def login(client: TestClient, who: str, kind: str | None = None) -> httpx.Response:
+    """Log in through the real flow: portal -> provider -> choice -> callback.
+
+    `who` is a demo key ("viola") or a staff first name ("anna").
+    Returns the callback response (a redirect to the start page on success).
+    """
+    if kind is None:
+        kind = "staff" if who in STAFF_IDS else "citizen"
+    start = client.get(f"/auth/login/{kind}", follow_redirects=False)
+    assert start.status_code == 303, start.text
+    choice = choose_at_provider(client, start.headers["location"], who)
+    callback = choice.headers["location"]
+    return client.get(callback, follow_redirects=False)
+
+
+def choose_at_provider(client: TestClient, authorize_url: str, who: str,
+                       action: str | None = None) -> httpx.Response:
+    page = client.get(authorize_url)
+    assert page.status_code == 200, page.text
+    soup = BeautifulSoup(page.text, "html.parser")
+    form = soup.select_one('form[action="/dev-idp/authorize"]')
+    data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    if action:
+        data["action"] = action
+    else:
+        buttons = form.select("button[name=who]")
+        name = who.lower()
+        matches = [b for b in buttons if b.strong.get_text().lower().startswith(name)]
+        assert matches, f"{who} is not offered by the provider"
+        data["who"] = matches[0]["value"]
+    response = client.post("/dev-idp/authorize", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
+class Page:
+    """A parsed HTML page with the house checks already made."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.soup = BeautifulSoup(response.text, "html.parser")
+        check_page(self.soup)
+
+    def select(self, selector: str):
+        return self.soup.select(selector)
+
+    def select_one(self, selector: str):
+        return self.soup.select_one(selector)
+
+    def text(self, selector: str = "main") -> str:
+        node = self.soup.select_one(selector)
+        return " ".join(node.get_text(" ").split()) if node else ""
+
+    @property
+    def h1(self) -> str:
+        return " ".join(self.soup.h1.get_text(" ").split())
+
+    def csrf(self) -> str:
+        return self.soup.select_one('input[name="csrf_token"]')["value"]
+
+
+def check_page(soup: BeautifulSoup) -> None:
+    h1s = soup.find_all("h1")
+    assert len(h1s) == 1, f"expected one h1, found {len(h1s)}"
+    h1 = " ".join(h1s[0].get_text(" ").split())
+    title = " ".join(soup.title.get_text().split())
+    assert title.startswith(h1), f"title {title!r} does not start with h1 {h1!r}"
+    assert soup.html.get("lang") in {"sv", "sv-FI"}
+    ids = [node["id"] for node in soup.find_all(id=True)]
+    assert len(ids) == len(set(ids)), f"duplicate ids: {ids}"
+    for script in soup.find_all("script"):
+        assert script.get("src"), "inline script"
+    assert not soup.find_all(style=True), "inline style"
+    for field in soup.select("input:not([type=hidden]), select, textarea"):
+        labelled = field.get("aria-label") or (
+            field.get("id") and soup.select_one(f'label[for="{field["id"]}"]'))
+        assert labelled, f"unlabelled field {field}"
+
+
+@pytest.fixture
+def page(client):
+    def get(url: str, status: int = 200, **kwargs) -> Page:
+        response = client.get(url, **kwargs)
+        assert response.status_code == status, (response.status_code, response.text[:500])
+        return Page(response)
+
+    return get
+
+
+def strip_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+ROOT = Path(__file__).resolve().parent.parent
