@@ -246,8 +246,8 @@ async def token(request: Request, dev_provider: NamedDependency[DevProvider]) ->
 @get("/end-session")
 async def end_session(
     dev_provider: NamedDependency[DevProvider],
-    post_logout_redirect_uri: Annotated[str | None, QueryParameter(query="post_logout_redirect_uri")] = None,
-    client_id: Annotated[str | None, QueryParameter(query="client_id")] = None,
+    post_logout_redirect_uri: Annotated[str | None, QueryParameter(name="post_logout_redirect_uri")] = None,
+    client_id: Annotated[str | None, QueryParameter(name="client_id")] = None,
 ) -> Response:
     client = dev_provider.clients.get(client_id or "")
     if client and post_logout_redirect_uri in client["post_logout_redirect_uris"]:

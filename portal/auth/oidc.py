@@ -10,8 +10,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import warnings
+
+import authlib.deprecate  # noqa: F401  (installs its own "always" filter first)
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+with warnings.catch_warnings():
+    # Authlib 1.9 prefers httpx2 (not yet released as stable); httpx 0.28 is what we pin.
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet

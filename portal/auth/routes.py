@@ -11,7 +11,7 @@ from typing import Annotated
 from authlib.common.security import generate_token
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,9 +38,9 @@ def _failed(request: Request, reason: str, message: str = N_(
 
 
 @get("/auth/login/{kind:str}")
-async def start_login(request: Request, kind: str, settings: NamedDependency[Settings],
+async def start_login(request: Request, kind: FromPath[str], settings: NamedDependency[Settings],
                       providers: NamedDependency[dict[str, OIDCProvider]],
-                      reauth: Annotated[bool, QueryParameter(query="reauth")] = False) -> Response:
+                      reauth: Annotated[bool, QueryParameter(name="reauth")] = False) -> Response:
     if kind not in KINDS:
         return Template("errors/404.html", status_code=404)
     session = _session(request)
@@ -68,11 +68,11 @@ async def start_login(request: Request, kind: str, settings: NamedDependency[Set
 
 @get("/auth/callback/{kind:str}")
 async def login_callback(
-    request: Request, kind: str, settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
+    request: Request, kind: FromPath[str], settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
     providers: NamedDependency[dict[str, OIDCProvider]], rate_limiter: NamedDependency[accounts.RateLimiter],
-    code: Annotated[str | None, QueryParameter(query="code")] = None,
-    state_: Annotated[str | None, QueryParameter(query="state")] = None,
-    error: Annotated[str | None, QueryParameter(query="error")] = None,
+    code: Annotated[str | None, QueryParameter(name="code")] = None,
+    state_: Annotated[str | None, QueryParameter(name="state")] = None,
+    error: Annotated[str | None, QueryParameter(name="error")] = None,
 ) -> Response:
     client_ip = request.client.host if request.client else "unknown"
     if not await rate_limiter.allow(f"callback:{client_ip}"):

@@ -11,18 +11,29 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.auth.guards import LoginRequired, WrongKindOfUser
+from portal.auth.sessions import Session
+from portal.core.security import security_headers
 
 log = logging.getLogger("portal.errors")
 
 
 def _page(request: Request, name: str, status: int) -> Response:
+    state = request.scope.setdefault("state", {})
+    no_route = "session" not in state
+    if no_route:
+        # No route matched (404/405): the route middleware (session, headers) did not run.
+        state["session"] = Session(None)
+    response = Template(f"errors/{name}.html", status_code=status)
+    if no_route:
+        settings = getattr(request.app.state, "settings", None)
+        for key, value in security_headers(request.scope["path"],
+                                           bool(settings and settings.production)):
+            response.headers[key.decode()] = value.decode()
     if request.headers.get("hx-request"):
         # htmx swaps nothing on errors by default; send the page for a full load.
-        response = Template(f"errors/{name}.html", status_code=status)
         response.headers["HX-Retarget"] = "body"
         response.headers["HX-Reswap"] = "innerHTML"
-        return response
-    return Template(f"errors/{name}.html", status_code=status)
+    return response
 
 
 def login_required(request: Request, _: Exception) -> Response:

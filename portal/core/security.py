@@ -20,6 +20,35 @@ CSP = (
 )
 
 
+def security_headers(path: str, production: bool) -> list[tuple[bytes, bytes]]:
+    """The headers on every response (also error pages sent when no route matched)."""
+    is_static = path.startswith("/static/")
+    form_action = CSP
+    if path.startswith("/dev-idp/") or path.startswith("/auth/"):
+        # The login and logout hops post to, and redirect to, the identity provider.
+        form_action = CSP.replace("form-action 'self'", "form-action 'self' http: https:")
+    headers = [
+        (b"content-security-policy", form_action.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy",
+         b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+         b"interest-cohort=()"),
+        (b"vary", b"HX-Request, Cookie"),
+    ]
+    if is_static:
+        headers.append((b"cache-control", b"public, max-age=3600"))
+    else:
+        headers.append((b"cache-control", b"no-store"))
+    if production:
+        headers.append((b"strict-transport-security",
+                        b"max-age=63072000; includeSubDomains"))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -29,35 +58,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope["path"].startswith("/static/")
-        form_action = CSP
-        if scope["path"].startswith("/dev-idp/") or scope["path"].startswith("/auth/"):
-            # The login and logout hops post to, and redirect to, the identity provider.
-            form_action = CSP.replace("form-action 'self'", "form-action 'self' http: https:")
-
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() != b"cache-control"]
-                headers += [
-                    (b"content-security-policy", form_action.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"cross-origin-resource-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy",
-                     b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-                     b"interest-cohort=()"),
-                    (b"vary", b"HX-Request, Cookie"),
-                ]
-                if is_static:
-                    headers.append((b"cache-control", b"public, max-age=3600"))
-                else:
-                    headers.append((b"cache-control", b"no-store"))
-                if self.settings.production:
-                    headers.append((b"strict-transport-security",
-                                    b"max-age=63072000; includeSubDomains"))
+                headers += security_headers(scope["path"], self.settings.production)
                 message["headers"] = headers
             await send(message)
 

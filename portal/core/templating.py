@@ -52,6 +52,9 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Normalise whitespace in {% trans %} blocks, as babel.cfg does when it
+    # extracts: a msgid that wraps over lines must match the rendered one.
+    env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(
         gettext=lambda message: i18n.active().gettext(message),
         ngettext=lambda singular, plural, n: i18n.active().ngettext(singular, plural, n),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -50,8 +50,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @get("/sprak/{code:str}")
-async def choose_language(request: Request, code: str, settings: NamedDependency[Settings],
-                          next_: Annotated[str | None, QueryParameter(query="next")] = None) -> Response:
+async def choose_language(request: Request, code: FromPath[str], settings: NamedDependency[Settings],
+                          next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Response:
     locale = i18n.normalise_locale(code)
     response = Redirect(_safe_next(next_), status_code=303)
     if locale:
