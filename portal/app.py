@@ -23,6 +23,7 @@ from portal.auth import routes as auth_routes
 from portal.auth.accounts import RateLimiter
 from portal.auth.oidc import OIDCProvider
 from portal.auth.sessions import SessionMiddleware
+from portal.consent import routes as consent_routes
 from portal.config import Settings, get_settings
 from portal.core import errors
 from portal.core.db import make_async_engine, make_sessionmaker
@@ -31,6 +32,7 @@ from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddle
 from portal.core.templating import make_engine
 from portal.people import routes as people_routes
 from portal.site import routes as site_routes
+from portal.staff import routes as staff_routes
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("portal")
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, *,
         *site_routes.route_handlers,
         *auth_routes.route_handlers,
         *people_routes.route_handlers,
+        *consent_routes.route_handlers,
+        *staff_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -37,7 +38,8 @@ SYSTEM = Actor("system")
 def canonical(event: AuditEvent) -> str:
     return json.dumps(
         {
-            "at": event.at.isoformat(),
+            # In UTC: PostgreSQL returns timestamptz in the session's time zone.
+            "at": event.at.astimezone(UTC).isoformat(),
             "action": event.action,
             "actor_type": event.actor_type,
             "actor_id": event.actor_id,

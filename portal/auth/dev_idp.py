@@ -239,6 +239,7 @@ async def token(request: Request, dev_provider: NamedDependency[DevProvider]) ->
     return Response(
         {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer", "expires_in": 300,
          "id_token": dev_provider.sign(claims), "scope": "openid profile"},
+        status_code=200,  # RFC 6749 5.1 (a POST handler would answer 201)
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
 

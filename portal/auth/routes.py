@@ -24,6 +24,18 @@ from portal.core.i18n import N_
 log = logging.getLogger("portal.auth")
 KINDS = ("citizen", "staff")
 MAX_PENDING_LOGINS = 5
+KEPT_ON_REAUTH = ("acting_for", "pending_consent")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never another host (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def auth_is_fresh(session: Session, max_age: int) -> bool:
+    return time.time() - float(session.get("auth_time") or 0) <= max_age
 
 
 def _session(request: Request) -> Session:
@@ -34,13 +46,15 @@ def _failed(request: Request, reason: str, message: str = N_(
         "Inloggningen gick inte att slutföra. Ingenting har sparats. Försök igen.")) -> Template:
     log.warning("login failed: %s", reason)
     _session(request).clear()
+    request.scope["state"]["viewer"] = None  # the page must not show the ended login
     return Template("auth/login_failed.html", context={"message": message}, status_code=400)
 
 
 @get("/auth/login/{kind:str}")
 async def start_login(request: Request, kind: FromPath[str], settings: NamedDependency[Settings],
                       providers: NamedDependency[dict[str, OIDCProvider]],
-                      reauth: Annotated[bool, QueryParameter(name="reauth")] = False) -> Response:
+                      reauth: Annotated[bool, QueryParameter(name="reauth")] = False,
+                      next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Response:
     if kind not in KINDS:
         return Template("errors/404.html", status_code=404)
     session = _session(request)
@@ -51,7 +65,8 @@ async def start_login(request: Request, kind: FromPath[str], settings: NamedDepe
     # Keep only the newest few, so two tabs can log in but nothing piles up.
     for old in sorted(pending, key=lambda s: pending[s]["at"])[:-MAX_PENDING_LOGINS + 1]:
         pending.pop(old)
-    pending[state] = {"kind": kind, "nonce": nonce, "verifier": verifier, "at": time.time()}
+    pending[state] = {"kind": kind, "nonce": nonce, "verifier": verifier, "at": time.time(),
+                      "next": safe_next(next_), "reauth": reauth}
     session["oidc_pending"] = pending
     try:
         url = await providers[kind].authorization_url(
@@ -96,6 +111,8 @@ async def login_callback(
         tokens = await provider.exchange_code(
             code, f"{settings.base_url}/auth/callback/{kind}", attempt["verifier"])
         claims = await provider.validate_id_token(tokens["id_token"], attempt["nonce"])
+        if attempt.get("reauth") and float(claims.get("auth_time") or 0) < attempt["at"] - 60:
+            raise LoginError("re-authentication asked for but an old login was reused")
         user = await accounts.user_from_claims(db, kind, provider.client.issuer, claims,
                                                date.today())
     except LoginError as exc:
@@ -107,6 +124,9 @@ async def login_callback(
             "Du har inget konto i SIP-portalen. Kontakta din chef om du ska ha det."))
     locale = session.get("locale")
     previous_user = session.get("user_id")
+    # Re-authenticating as the same user keeps what the person was doing.
+    kept = {k: session.get(k) for k in KEPT_ON_REAUTH if k in session} \
+        if previous_user == user.id else {}
     session.clear()  # the old session id dies here: a new one is issued
     session["user_id"] = user.id
     session["user_kind"] = user.kind
@@ -115,9 +135,11 @@ async def login_callback(
     session["id_token"] = tokens["id_token"]
     if locale:
         session["locale"] = locale
+    for key, value in kept.items():
+        session[key] = value
     await accounts.record_login(db, user, claims["acr"], reauth=previous_user == user.id)
     await db.commit()
-    return Redirect("/", status_code=303)
+    return Redirect(attempt.get("next") or "/", status_code=303)
 
 
 @post("/auth/logout")

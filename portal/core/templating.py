@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 
+from portal.consent.forms import new_key
 from portal.core import i18n
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -63,6 +64,7 @@ def make_environment() -> Environment:
     )
     env.globals.update(
         form_token=csrf_token,
+        new_key=new_key,
         viewer=viewer,
         flashes=flashes,
         html_lang=html_lang,

@@ -13,6 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import SYSTEM, record
+from portal.consent.models import CareRelation
 from portal.people.models import Person, Representation, StaffMember, Unit
 from portal.people.national_id import finnish_with_check_character, swedish_with_check_digit
 from portal.people.representation import ALL_SCOPES
@@ -104,6 +105,17 @@ STAFF = [
 ]
 
 
+# Which units work with whom (the actors proposed in each person's coordination).
+CARE_RELATIONS = {
+    "peter": ["se-kalmar-vc", "se-kalmar-soc"],
+    "viola": ["se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"],
+    "ylva": ["se-kalmar-vc", "se-kalmar-soc", "se-kalmar-hab"],
+    "elsa": ["fi-vasa-hs", "fi-vasa-soc", "fi-vcs-avd3"],
+    "bertil": ["fi-vasa-hs", "fi-vasa-soc"],
+    "wilma": ["fi-vasa-hs", "fi-vasa-soc"],
+}
+
+
 async def load_demo(db: AsyncSession) -> dict[str, str]:
     """Insert what is missing; return demo key -> opaque person id."""
     units: dict[str, Unit] = {}
@@ -143,5 +155,13 @@ async def load_demo(db: AsyncSession) -> dict[str, str]:
         if staff is None:
             db.add(StaffMember(employee_id=employee_id, given_name=given, family_name=family,
                                title=title, unit_id=units[unit_code].id, email=email, phone=phone))
+    await db.flush()
+    for person_key, codes in CARE_RELATIONS.items():
+        for code in codes:
+            exists = (await db.exec(select(CareRelation).where(
+                CareRelation.person_id == people[person_key].id,
+                CareRelation.unit_id == units[code].id))).first()
+            if exists is None:
+                db.add(CareRelation(person_id=people[person_key].id, unit_id=units[code].id))
     await db.commit()
     return {key: person.id for key, person in people.items()}

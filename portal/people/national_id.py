@@ -54,7 +54,7 @@ def normalise_finnish(value: str) -> str:
         raise NationalIdError(N_("Skriv din personbeteckning."))
     if not FI_SHAPE.match(text):
         raise NationalIdError(
-            N_("Skriv personbeteckningen i formen DDMMÅÅ-NNNX, till exempel 010150-9026.")
+            N_("Skriv personbeteckningen i formen DDMMÅÅ-NNNX, till exempel 010150-902E.")
         )
     try:
         return hetu.validate(text, allow_temporary=True)
@@ -68,9 +68,14 @@ def normalise(value: str, country: str) -> str:
     return normalise_finnish(value) if country == "FI" else normalise_swedish(value)
 
 
+FI_CENTURY = {"+": 1800, **dict.fromkeys("-UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+
 def birth_date(national_id: str, country: str) -> date:
     if country == "FI":
-        return hetu.get_birth_date(national_id)
+        # python-stdnum's hetu has no get_birth_date: read DDMMÅÅ and the century sign.
+        return date(FI_CENTURY[national_id[6]] + int(national_id[4:6]),
+                    int(national_id[2:4]), int(national_id[0:2]))
     return personnummer.get_birth_date(national_id)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.config import Settings
+from portal.consent import services as consent_services
 from portal.core import i18n
 from portal.people.representation import acting_rights
 
@@ -25,7 +26,10 @@ async def start(request: Request, db: NamedDependency[AsyncSession]) -> Template
     if viewer.is_staff:
         return Template("site/start_staff.html")
     rights = await acting_rights(db, viewer.person.id, date.today())
-    return Template("site/start.html", context={"rights": rights})
+    consent = None
+    if not viewer.acting_for_other or viewer.right.allows("consent"):
+        consent = await consent_services.overview(db, viewer.acting_for, date.today())
+    return Template("site/start.html", context={"rights": rights, "consent": consent})
 
 
 @get("/kontakt")

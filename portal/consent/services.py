@@ -1,0 +1,251 @@
+"""Consent acts: give, think, withdraw — exactly once, never over a stale form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import Actor, record
+from portal.consent import rules
+from portal.consent.models import CareRelation, ConsentAct, ConsentEvent, ConsentWording
+from portal.consent.state import GIVEN, WAITING, WITHDRAWN, Decision, UnitState, derive
+from portal.consent.wording import current_text, current_wording  # noqa: F401
+from portal.core.ids import utcnow
+from portal.notices.outbox import enqueue
+from portal.people.models import Person, StaffMember, Unit
+
+GIVE, THINK, WITHDRAW = "give", "think", "withdraw"
+
+
+@dataclass
+class Overview:
+    person: Person
+    units: list[Unit]  # proposed first (care relations), then others in the country
+    proposed: set[str]
+    states: dict[str, UnitState]
+    deciders: frozenset[str]
+    seq: int
+    thinking: bool
+    last_thinking_at: datetime | None = None
+    names: dict[str, str] = field(default_factory=dict)
+
+    def state(self, unit_id: str) -> UnitState:
+        return self.states.get(unit_id, UnitState())
+
+    @property
+    def active_units(self) -> list[Unit]:
+        return [u for u in self.units if self.state(u.id).status == GIVEN]
+
+    @property
+    def waiting_units(self) -> list[Unit]:
+        return [u for u in self.units if self.state(u.id).status == WAITING]
+
+    @property
+    def joint(self) -> bool:
+        return len(self.deciders) > 1
+
+
+async def _decisions(db: AsyncSession, person_id: str) -> list[tuple[ConsentEvent, ConsentAct]]:
+    return list((await db.exec(
+        select(ConsentEvent, ConsentAct).join(ConsentAct, ConsentAct.id == ConsentEvent.act_id)
+        .where(ConsentEvent.person_id == person_id).order_by(col(ConsentEvent.seq))
+    )).all())
+
+
+def _as_decisions(rows) -> list[Decision]:
+    return [Decision(e.seq, e.unit_id, e.kind, a.given_by_id or a.person_id) for e, a in rows]
+
+
+async def overview(db: AsyncSession, person: Person, today: date) -> Overview:
+    rows = await _decisions(db, person.id)
+    decide = await rules.deciders(db, person, today)
+    states = derive(_as_decisions(rows), decide)
+    proposed = set((await db.exec(select(CareRelation.unit_id).where(
+        CareRelation.person_id == person.id))).all())
+    units = (await db.exec(select(Unit).where(Unit.country == person.country)
+                           .order_by(Unit.name))).all()
+    ordered = [u for u in units if u.id in proposed] + [u for u in units if u.id not in proposed]
+    last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
+    thinking_rows = [(e, a) for e, a in rows if e.kind == "thinking" and e.seq > last_decision]
+    names = {}
+    if decide:
+        for p in (await db.exec(select(Person).where(col(Person.id).in_(decide)))).all():
+            names[p.id] = p.name
+    return Overview(
+        person=person, units=ordered, proposed=proposed, states=states, deciders=decide,
+        seq=max((e.seq for e, _ in rows), default=0), thinking=bool(thinking_rows),
+        last_thinking_at=thinking_rows[-1][1].recorded_at if thinking_rows else None, names=names,
+    )
+
+
+async def unit_has_consent(db: AsyncSession, person: Person, unit_id: str, today: date) -> bool:
+    rows = await _decisions(db, person.id)
+    decide = await rules.deciders(db, person, today)
+    return derive(_as_decisions(rows), decide).get(unit_id, UnitState()).active
+
+
+class StaleForm(Exception):
+    """The consent changed after the form was shown."""
+
+
+class NothingChosen(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    act: ConsentAct
+    duplicate: bool  # the same form was sent before: nothing new was stored
+
+
+async def _lock_person(db: AsyncSession, person_id: str) -> None:
+    if db.bind.dialect.name == "postgresql":
+        await db.exec(select(Person.id).where(Person.id == person_id).with_for_update())
+    else:
+        # SQLite: take the write lock now, so the read-check-write below is serial.
+        await db.exec(text("UPDATE person SET id = id WHERE id = :p"), params={"p": person_id})
+
+
+async def _existing(db: AsyncSession, key: str) -> ConsentAct | None:
+    return (await db.exec(select(ConsentAct).where(ConsentAct.idempotency_key == key))).first()
+
+
+async def decide(
+    db: AsyncSession, *, person: Person, actor: Actor, given_by: str, decision: str,
+    unit_ids: list[str], idempotency_key: str, seen_seq: int, locale: str, today: date,
+    method: str = "digital", note: str | None = None, occurred_at: datetime | None = None,
+    on_behalf_of: str | None = None,
+) -> Outcome:
+    """Store one consent act exactly once, or raise StaleForm / NothingChosen.
+
+    A withdrawal is never refused for being stale: it always takes effect.
+    """
+    if decision not in (GIVE, THINK, WITHDRAW):
+        raise ValueError(decision)
+    previous = await _existing(db, idempotency_key)
+    if previous is not None:
+        return Outcome(previous, duplicate=True)
+    await _lock_person(db, person.id)
+    previous = await _existing(db, idempotency_key)
+    if previous is not None:
+        await db.rollback()
+        return Outcome(previous, duplicate=True)
+    now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
+        ConsentEvent.person_id == person.id))).one() or 0
+    allowed = {u.id for u in (await db.exec(select(Unit).where(Unit.country == person.country))).all()}
+    units = [u for u in dict.fromkeys(unit_ids) if u in allowed]
+    if decision == WITHDRAW:
+        current = await overview(db, person, today)
+        units = [u for u in units if current.state(u).status in (GIVEN, WAITING)]
+        if not units:
+            raise NothingChosen()
+    elif decision == GIVE:
+        if not units:
+            raise NothingChosen()
+        if now_seq != seen_seq:
+            raise StaleForm()
+    wording = await current_wording(db, locale) if decision != WITHDRAW else None
+    act = ConsentAct(
+        idempotency_key=idempotency_key, person_id=person.id, decision=decision,
+        actor_type=actor.type, actor_id=actor.id or "", role=actor.role or "self",
+        unit_id=actor.unit_id, given_by_id=given_by, method=method, note=note,
+        occurred_at=occurred_at or utcnow(), wording_id=wording.id if wording else None,
+    )
+    db.add(act)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        again = await _existing(db, idempotency_key)
+        if again is None:
+            raise
+        return Outcome(again, duplicate=True)
+    kind = {GIVE: GIVEN, WITHDRAW: WITHDRAWN, THINK: "thinking"}[decision]
+    targets = units if decision != THINK else [None]
+    for offset, unit_id in enumerate(targets, start=1):
+        db.add(ConsentEvent(act_id=act.id, person_id=person.id, seq=now_seq + offset,
+                            unit_id=unit_id, kind=kind))
+    await db.flush()
+    await record(db, f"consent.{decision}", actor, subject_person_id=person.id,
+                 on_behalf_of=on_behalf_of, object_type="consent_act", object_id=act.id,
+                 detail={"units": units, "method": method})
+    after = await overview(db, person, today)
+    await _notify(db, person, act, after, given_by)
+    await db.commit()
+    return Outcome(act, duplicate=False)
+
+
+async def _notify(db: AsyncSession, person: Person, act: ConsentAct, after: Overview,
+                  given_by: str) -> None:
+    """Notices without content: to the person, and to a guardian who still has to answer."""
+    if act.decision == THINK:
+        return
+    await enqueue(db, person, "consent_changed")
+    if after.joint and after.waiting_units:
+        for guardian_id in after.deciders - {given_by}:
+            guardian = await db.get(Person, guardian_id)
+            if guardian is not None:
+                await enqueue(db, guardian, "consent_waiting")
+
+
+@dataclass
+class HistoryEntry:
+    act: ConsentAct
+    units: list[Unit]
+    actor_name: str
+    actor_unit: Unit | None
+    given_by_name: str | None
+
+
+async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
+    acts = (await db.exec(select(ConsentAct).where(ConsentAct.person_id == person.id)
+                          .order_by(col(ConsentAct.recorded_at).desc()))).all()
+    events = (await db.exec(select(ConsentEvent).where(ConsentEvent.person_id == person.id))).all()
+    units = {u.id: u for u in (await db.exec(select(Unit))).all()}
+    by_act: dict[str, list[Unit]] = {}
+    for event in sorted(events, key=lambda e: e.seq):
+        if event.unit_id:
+            by_act.setdefault(event.act_id, []).append(units[event.unit_id])
+    entries = []
+    for act in acts:
+        unit = None
+        if act.actor_type == "staff":
+            staff = await db.get(StaffMember, act.actor_id)
+            actor_name = staff.name if staff else ""
+            unit = units.get(act.unit_id or "")
+        else:
+            actor = await db.get(Person, act.actor_id)
+            actor_name = actor.name if actor else ""
+        given_by = await db.get(Person, act.given_by_id) if act.given_by_id else None
+        entries.append(HistoryEntry(act, by_act.get(act.id, []), actor_name, unit,
+                                    given_by.name if given_by else None))
+    return entries
+
+
+async def act_for_person(db: AsyncSession, act_id: str, person_id: str) -> ConsentAct | None:
+    act = await db.get(ConsentAct, act_id)
+    return act if act is not None and act.person_id == person_id else None
+
+
+async def wording_shown_to(db: AsyncSession, wording_id: str, person_id: str) -> ConsentWording | None:
+    """The text, if this person's log refers to it (otherwise: not found)."""
+    used = (await db.exec(select(ConsentAct.id).where(
+        ConsentAct.person_id == person_id, ConsentAct.wording_id == wording_id))).first()
+    return await db.get(ConsentWording, wording_id) if used else None
+
+
+async def persons_of_unit(db: AsyncSession, unit_id: str) -> list[Person]:
+    return list((await db.exec(
+        select(Person).join(CareRelation, CareRelation.person_id == Person.id)
+        .where(CareRelation.unit_id == unit_id).order_by(Person.family_name, Person.given_name)
+    )).all())
+
+
+async def unit_works_with(db: AsyncSession, unit_id: str, person_id: str) -> bool:
+    return (await db.exec(select(CareRelation.id).where(
+        CareRelation.unit_id == unit_id, CareRelation.person_id == person_id))).first() is not None

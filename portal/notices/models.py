@@ -1,0 +1,24 @@
+"""Outbox for notices: written in the same transaction as the event it tells of."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from portal.core.db import UTCDateTime
+from portal.core.ids import new_id, utcnow
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=32)  # the recipient
+    template: str = Field(max_length=60)
+    locale: str = Field(max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    last_error: str | None = Field(default=None, max_length=200)
