@@ -19,6 +19,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from portal.config import Settings
 
 
+def cookie_name(settings: Settings) -> str:
+    """`__Host-` in production: Secure, host-only, path / — enforced by the browser."""
+    return "__Host-sip" if settings.production else "sip_session"
+
+
 class Session:
     """The data of one browser session, with explicit rotate and destroy."""
 
@@ -92,7 +97,7 @@ class SessionMiddleware:
         self.app = app
         self.settings = settings
         self.store = store
-        self.cookie_name = "__Host-sip" if settings.production else "sip_session"
+        self.cookie_name = cookie_name(settings)
 
     async def load(self, session_id: str | None) -> Session:
         if not session_id or len(session_id) > 100:

@@ -146,11 +146,8 @@ def format_time(value: time | datetime, locale: str | None = None) -> str:
 def format_datetime(value: datetime, locale: str | None = None) -> str:
     """'23 november 2026 kl. 14.30' / '23.11.2026 kl. 14.30'."""
     locale = locale or current_locale.get()
-    return gettext(
-        "%(date)s kl. %(time)s",
-        date=format_date(value, "date", locale),
-        time=format_time(value, locale),
-    )
+    pattern = translations(locale).gettext("%(date)s kl. %(time)s")
+    return pattern % {"date": format_date(value, "date", locale), "time": format_time(value, locale)}
 
 
 def format_number(value: float | int, locale: str | None = None) -> str:

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.auth.sessions import cookie_name
 from portal.config import Settings
 from portal.consent import services as consent_services
 from portal.core import i18n
@@ -43,8 +44,8 @@ async def accessibility() -> Template:
 
 
 @get("/kakor")
-async def cookies() -> Template:
-    return Template("site/cookies.html")
+async def cookies(settings: NamedDependency[Settings]) -> Template:
+    return Template("site/cookies.html", context={"session_cookie_name": cookie_name(settings)})
 
 
 def _safe_next(target: str | None) -> str:
