@@ -1,0 +1,366 @@
+"""Browser journeys against the real server, with Playwright and axe-core.
+
+One server per test session: a subprocess running `python -m portal serve`
+on a free port, with its own SQLite database, session folder and development
+signing key in a temporary folder (`migrate` and `demo` run first). One
+Chromium per session (Debian's /usr/bin/chromium, or Playwright's own on a
+laptop without it), and a fresh context per test: a phone, 390x844, sv-SE.
+
+Helpers for the tests:
+    axe_check(page)        axe-core, WCAG 2.0/2.1/2.2 A+AA and best practice: no violations
+    shot(page, name)       full-page screenshot to e2e/artifacts/<html lang>/<name>.png
+    check(page, name)      both of the above, plus: no console errors so far
+    check_both(page, name) check() in the current language variant, switch with the
+                           footer link to the other one, check() there, switch back
+
+Console errors (CSP violations are reported there) and uncaught page errors
+fail the test: `check()` asserts there are none so far, and every page is
+checked again when its test ends. `allow_console(page, regex)` excuses an
+expected one (a 404 page logs "Failed to load resource ... 404").
+
+The contexts bypass the Content-Security-Policy, only because axe-core is
+injected as a script tag and compiles its message templates with `new
+Function`. test_security.py checks in contexts *without* the bypass that the
+real CSP is sent, enforced, and that the portal's own scripts run under it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "e2e" / "artifacts"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+STARTUP_TIMEOUT = 30.0
+# Playwright waits at most this long for anything: a hung page fails fast.
+ACTION_TIMEOUT_MS = 10_000
+
+VARIANTS = {"sv": "Svenska (Sverige)", "sv-FI": "Svenska (Finland)"}
+
+
+# ---------------------------------------------------------------- the server
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(tmp: Path, port: int) -> dict[str, str]:
+    # Nothing from the developer's own PORTAL_* settings leaks in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({
+        "PORTAL_ENV": "development",
+        "PORTAL_COUNTRY": "SE",
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'portal.db'}",
+        "PORTAL_PORT": str(port),
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_SESSION_DIR": str(tmp / "sessions"),
+        "PORTAL_DEV_IDP_KEY_FILE": str(tmp / "dev-idp-key.json"),
+        "PORTAL_IDLE_TIMEOUT": "1200",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "portal", *args], check=False, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        pytest.fail(f"`python -m portal {' '.join(args)}` failed ({result.returncode}):\n"
+                    f"{result.stdout}\n{result.stderr}", pytrace=False)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen, url: str, log_path: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log_path = log_path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def assert_running(self) -> None:
+        if self.process.poll() is not None:
+            pytest.fail(f"the portal server exited during the tests (code {self.process.returncode}"
+                        "; negative: killed by that signal from outside); its output:\n"
+                        f"{self.output()}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server, migrated and with the demo people, for the whole session."""
+    tmp = tmp_path_factory.mktemp("portal-e2e")
+    (tmp / "sessions").mkdir()
+    port = _free_port()
+    env = _server_env(tmp, port)
+    url = f"http://127.0.0.1:{port}"
+    _run(["migrate"], env)
+    _run(["demo"], env)
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                state = (f"exited with {server.returncode}" if server.poll() is not None
+                         else f"not healthy after {STARTUP_TIMEOUT:.0f} s")
+                pytest.fail(f"the portal server {state}; its output:\n"
+                            f"{log_path.read_text(errors='replace')}", pytrace=False)
+            time.sleep(0.1)
+        yield Server(server, url, log_path)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(portal_server: Server) -> str:
+    return portal_server.url
+
+
+@pytest.fixture(autouse=True)
+def _server_stays_up(portal_server: Server) -> Iterator[None]:
+    """Fail at once, with the server's output, if the server is gone."""
+    portal_server.assert_running()
+    yield
+    portal_server.assert_running()
+
+
+# ---------------------------------------------------------------- the browser
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    options: dict = {"args": CHROMIUM_ARGS}
+    if CHROMIUM.exists():
+        options["executable_path"] = str(CHROMIUM)
+    # else: Playwright's own Chromium (`playwright install chromium`), for laptops.
+    browser = playwright_instance.chromium.launch(**options)
+    yield browser
+    browser.close()
+
+
+class Console:
+    """Console errors and uncaught exceptions, per page."""
+
+    def __init__(self) -> None:
+        self.errors: dict[Page, list[str]] = {}
+        self.allowed: dict[Page, list[re.Pattern[str]]] = {}
+
+    def watch(self, page: Page) -> None:
+        self.errors[page] = []
+        self.allowed[page] = []
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type in ("error", "assert"):
+                source = message.location.get("url") or ""
+                where = f" ({source})" if source and source != page.url else ""
+                self.errors[page].append(f"console.{message.type} at {page.url}: {message.text}{where}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: self.errors[page].append(
+            f"uncaught {error.name} at {page.url}: {error.message}"))
+
+    def unexpected(self, page: Page) -> list[str]:
+        allowed = self.allowed.get(page, [])
+        return [e for e in self.errors.get(page, []) if not any(p.search(e) for p in allowed)]
+
+    def assert_clean(self, page: Page) -> None:
+        errors = self.unexpected(page)
+        assert not errors, "errors in the browser console:\n  " + "\n  ".join(errors)
+
+
+_console = Console()
+
+
+def allow_console(page: Page, pattern: str) -> None:
+    """Excuse console errors matching `pattern` on this page (e.g. the 404 itself)."""
+    _console.allowed.setdefault(page, []).append(re.compile(pattern))
+
+
+def clear_console(page: Page) -> None:
+    _console.errors[page] = []
+
+
+def console_errors(page: Page) -> list[str]:
+    return list(_console.errors.get(page, []))
+
+
+@pytest.fixture
+def new_context(browser: Browser, base_url: str) -> Iterator[Callable[..., BrowserContext]]:
+    """Make a context: a phone in Swedish unless told otherwise; closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        settings = {
+            "base_url": base_url,
+            "viewport": PHONE,
+            "locale": "sv-SE",
+            "bypass_csp": True,  # for axe only; see the module docstring
+            "service_workers": "block",
+        }
+        settings.update(options)
+        context = browser.new_context(**settings)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.on("page", _console.watch)
+        contexts.append(context)
+        return context
+
+    yield make
+    problems = []
+    for context in contexts:
+        for page in context.pages:
+            problems += _console.unexpected(page)
+            _console.errors.pop(page, None)
+            _console.allowed.pop(page, None)
+        context.close()
+    assert not problems, "errors in the browser console:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+def new_page(new_context: Callable[..., BrowserContext]) -> Callable[..., Page]:
+    """A page in a new context (same options as new_context)."""
+
+    def make(**options) -> Page:
+        return new_context(**options).new_page()
+
+    return make
+
+
+@pytest.fixture
+def phone(new_page: Callable[..., Page]) -> Page:
+    """A fresh phone-sized page (390x844, sv-SE) with the console watched."""
+    return new_page()
+
+
+# ---------------------------------------------------------------- checks
+
+def html_lang(page: Page) -> str:
+    return page.evaluate("document.documentElement.lang")
+
+
+def axe_check(page: Page) -> None:
+    """Run axe-core on the page; fail with rule, impact, targets and help per violation."""
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS.relative_to(ROOT)} is missing: run `npm ci` (or `make browser`)",
+                    pytrace=False)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary})),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    if result:
+        lines = [f"axe found {len(result)} violation(s) on {page.url} (lang {html_lang(page)}):"]
+        for v in result:
+            lines.append(f"- {v['id']} [{v['impact']}]: {v['help']} ({v['url']})")
+            for node in v["nodes"][:10]:
+                summary = " ".join((node["summary"] or "").split())
+                lines.append(f"    {node['target']}: {summary}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def shot(page: Page, name: str) -> Path:
+    """Full-page screenshot, e2e/artifacts/<html lang>/<name>.png (gitignored)."""
+    path = ARTIFACTS / (html_lang(page) or "unknown") / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def check(page: Page, name: str) -> None:
+    """Console clean so far, axe clean, screenshot taken."""
+    page.wait_for_load_state("load")
+    _console.assert_clean(page)
+    shot(page, name)
+    axe_check(page)
+
+
+def switch_variant(page: Page, lang: str) -> None:
+    """Choose a language variant with the footer link; waits for the page to come back."""
+    label = VARIANTS[lang]
+    with page.expect_navigation():
+        page.locator("footer").get_by_role("link", name=label, exact=True).click()
+    assert html_lang(page) == lang, f"after choosing {label}: html lang is {html_lang(page)!r}"
+
+
+def check_both(page: Page, name: str) -> None:
+    """check() this page in its variant, then in the other one, then switch back."""
+    here = html_lang(page)
+    other = "sv-FI" if here == "sv" else "sv"
+    path = page.url
+    check(page, name)
+    switch_variant(page, other)
+    assert page.url == path, f"the language switch lost the address: {path} -> {page.url}"
+    check(page, name)
+    switch_variant(page, here)
+    assert page.url == path
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Screenshots are from this run only.
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+def open_menu(page: Page):
+    """Open the header's "Meny" (a <details>) and return its navigation."""
+    menu = page.get_by_role("navigation", name="Huvudmeny")
+    page.locator("summary", has_text="Meny").click()
+    # The <nav> itself has no height (its list is positioned): look at an item.
+    expect(menu.get_by_role("link").first).to_be_visible()
+    return menu

@@ -1,0 +1,55 @@
+"""The real Content-Security-Policy, without the bypass the other tests use for axe."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import allow_console, clear_console, console_errors, open_menu
+from playwright.sync_api import Page, expect
+
+CSP_WORDS = re.compile(r"Content Security Policy|Content-Security-Policy", re.IGNORECASE)
+
+
+def test_strict_csp_is_enforced_and_own_scripts_run(new_page) -> None:
+    page: Page = new_page(bypass_csp=False)
+    scripts: dict[str, int] = {}
+    page.on("response", lambda r: scripts.__setitem__(r.url.split("/static/", 1)[1], r.status)
+            if "/static/" in r.url and r.url.endswith(".js") else None)
+
+    response = page.goto("/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp, csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+    assert page.evaluate("typeof htmx") == "object", "htmx did not load"
+    assert page.evaluate("htmx.config.allowEval") is False, "the htmx-config meta was not applied"
+    assert page.evaluate("htmx.config.selfRequestsOnly") is True
+
+    # Log in and reach pages with the menu, the session script and htmx forms.
+    page.get_by_role("link", name="Logga in", exact=True).click()
+    page.get_by_role("button", name=re.compile(r"^Johan Andersson\b")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hej Johan!")
+    page.get_by_role("button", name=re.compile(r"^Viola Andersson\b")).click()
+    expect(page.get_by_role("region", name="Du använder tjänsten för någon annan")).to_be_visible()
+    open_menu(page)
+    page.goto("/vem")
+    assert page.evaluate("typeof htmx") == "object"
+    for name in ("js/portal.js", "js/session-timeout.js"):
+        assert scripts.get(name) == 200, f"{name} did not load: {scripts}"
+    assert any(n.startswith("vendor/htmx") and s == 200 for n, s in scripts.items()), scripts
+    # session-timeout.js ran: it turned the countdown's live region off.
+    assert page.locator("#session-countdown").get_attribute("aria-live") == "off"
+    assert not console_errors(page), console_errors(page)
+
+    # And the policy really bites: an inline script is refused and reported.
+    allow_console(page, r"Content Security Policy")
+    page.evaluate("""() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inlineRan = true';
+        document.head.appendChild(s);
+    }""")
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.__inlineRan === true") is False, "an inline script ran"
+    assert any(CSP_WORDS.search(e) for e in console_errors(page)), (
+        f"no CSP violation reported for the inline script: {console_errors(page)}")
+    clear_console(page)
