@@ -36,6 +36,11 @@ def flashes(ctx):
     return request.scope["state"]["session"].pop_flashes()
 
 
+@pass_context
+def idle_timeout(ctx) -> int:
+    return ctx["request"].app.state.settings.idle_timeout
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -68,6 +73,7 @@ def make_environment() -> Environment:
         viewer=viewer,
         flashes=flashes,
         html_lang=html_lang,
+        idle_timeout=idle_timeout,
         current_locale=current_locale,
     )
     env.filters.update(
