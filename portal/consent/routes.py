@@ -35,9 +35,10 @@ def _subject_for_person_user(viewer: Viewer) -> Person:
 
 
 async def _page(db: AsyncSession, request: Request, person: Person, form: ConsentForm,
-                status: int = 200, stale: bool = False) -> Template:
+                status: int = 200, stale: bool = False,
+                view: services.Overview | None = None) -> Template:
     today = date.today()
-    view = await services.overview(db, person, today)
+    view = view or await services.overview(db, person, today)
     viewer = _viewer(request)
     return Template("consent/overview.html", status_code=status, context={
         "view": view, "form": form, "stale": stale,
@@ -54,7 +55,7 @@ async def consent_page(request: Request, db: NamedDependency[AsyncSession]) -> T
     form = ConsentForm(key=new_key(), seen_seq=view.seq,
                        units=[u.id for u in view.units if u.id in view.proposed
                               and view.state(u.id).status != "given"])
-    return await _page(db, request, person, form)
+    return await _page(db, request, person, form, view=view)
 
 
 @post("/samtycke", guards=[requires_person])
