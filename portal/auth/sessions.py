@@ -18,6 +18,10 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.config import Settings
 
+# The store keeps a session this long past its idle deadline, only so that load()
+# can still tell "your session ended" from "new visitor"; load() refuses it.
+ENDED_SESSION_GRACE = 60 * 60
+
 
 def cookie_name(settings: Settings) -> str:
     """`__Host-` in production: Secure, host-only, path / — enforced by the browser."""
@@ -127,7 +131,7 @@ class SessionMiddleware:
         await self.store.set(
             f"session:{session.id}",
             json.dumps(session.data),
-            expires_in=self.settings.idle_timeout,
+            expires_in=self.settings.idle_timeout + ENDED_SESSION_GRACE,
         )
 
     def cookie(self, session: Session) -> Cookie:

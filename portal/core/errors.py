@@ -19,12 +19,12 @@ log = logging.getLogger("portal.errors")
 
 def _page(request: Request, name: str, status: int) -> Response:
     state = request.scope.setdefault("state", {})
-    no_route = "session" not in state
-    if no_route:
+    if "session" not in state:
         # No route matched (404/405): the route middleware (session, headers) did not run.
         state["session"] = Session(None)
+        state["headers_not_sent"] = True
     response = Template(f"errors/{name}.html", status_code=status)
-    if no_route:
+    if state.get("headers_not_sent"):
         settings = getattr(request.app.state, "settings", None)
         for key, value in security_headers(request.scope["path"],
                                            bool(settings and settings.production)):

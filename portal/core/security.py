@@ -58,6 +58,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
@@ -66,7 +67,14 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            # An error raised in a middleware (e.g. the database is down while loading
+            # the viewer) is answered by the app's handler outside this middleware:
+            # errors._page must add the headers itself.
+            scope.setdefault("state", {})["headers_not_sent"] = True
+            raise
 
 
 class RequestContextMiddleware:

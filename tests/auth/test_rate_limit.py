@@ -1,0 +1,66 @@
+"""The login callback is rate limited per client address."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from litestar.testing import TestClient
+
+from tests.conftest import BASE_URL, Page, build_app, choose_at_provider
+
+LIMIT = 3
+
+
+def bogus_callback(client) -> httpx.Response:
+    # Another cookie: the failures must not end the real login's session.
+    return client.get("/auth/callback/citizen?code=made-up&state=made-up",
+                      headers={"Cookie": "sip_session=another-browser"}, follow_redirects=False)
+
+
+def test_fourth_callback_within_a_minute_is_refused(settings):
+    app = build_app(settings.with_(login_rate_limit=LIMIT))
+    with TestClient(app, base_url=BASE_URL) as client:
+        start = client.get("/auth/login/citizen", follow_redirects=False)
+        real = choose_at_provider(client, start.headers["location"], "viola")
+        for _ in range(LIMIT):
+            failed = bogus_callback(client)
+            assert failed.status_code == 400
+            assert Page(failed).h1 == "Du är inte inloggad"
+
+        limited = client.get(real.headers["location"], follow_redirects=False)
+        assert limited.status_code == 429
+        page = Page(limited)
+        assert page.h1 == "Du är inte inloggad"
+        assert "Vänta en minut" in page.text()
+        assert "429" not in page.text() and "Traceback" not in limited.text
+        assert "location" not in limited.headers
+        assert Page(client.get("/")).h1 == "Välkommen till SIP-portalen"
+        assert bogus_callback(client).status_code == 429
+
+
+def test_callbacks_within_the_limit_log_in(settings):
+    app = build_app(settings.with_(login_rate_limit=LIMIT))
+    with TestClient(app, base_url=BASE_URL) as client:
+        for _ in range(LIMIT - 1):
+            assert bogus_callback(client).status_code == 400
+        start = client.get("/auth/login/citizen", follow_redirects=False)
+        real = choose_at_provider(client, start.headers["location"], "viola")
+        assert client.get(real.headers["location"], follow_redirects=False).status_code == 303
+        assert Page(client.get("/")).h1 == "Hej Viola!"
+
+
+def test_the_limit_is_per_client_address(settings):
+    app = build_app(settings.with_(login_rate_limit=LIMIT))
+    with TestClient(app, base_url=BASE_URL) as client:
+        for _ in range(LIMIT):
+            assert bogus_callback(client).status_code == 400
+        assert bogus_callback(client).status_code == 429
+
+        async def from_elsewhere() -> int:
+            transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 50123))
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as other:
+                return (await other.get("/auth/callback/citizen?code=x&state=y")).status_code
+
+        assert asyncio.run(from_elsewhere()) == 400  # refused for its state, not limited
+        assert bogus_callback(client).status_code == 429

@@ -1,0 +1,176 @@
+"""Browser-facing headers on every kind of response, and the htmx configuration."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from litestar.testing import TestClient
+
+from portal.config import Settings
+from tests.auth.test_sessions import PROD_URL, production_app
+from tests.conftest import BASE_URL, Page, build_app, login
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+# The login and logout hops (/auth/..., /dev-idp/...) may post and redirect to the provider.
+LOGIN_HOP_CSP = CSP.replace("form-action 'self'", "form-action 'self' http: https:")
+
+
+# One app per module and backend (building one costs more than a login); every test
+# starts with an empty cookie jar, so no test sees another's session.
+@pytest.fixture(scope="module")
+def settings(database_url, dev_key_file, demo_ids) -> Settings:
+    return Settings(base_url=BASE_URL, database_url=database_url, session_dir=":memory:",
+                    allowed_hosts=("testserver.local",), dev_idp_key_file=dev_key_file,
+                    login_rate_limit=1000)
+
+
+@pytest.fixture(scope="module")
+def app(settings):
+    return build_app(settings)
+
+
+@pytest.fixture(scope="module")
+def module_client(app):
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(module_client):
+    module_client.cookies.clear()
+    return module_client
+
+
+def assert_browser_headers(response, csp: str = CSP, production: bool = False) -> None:
+    headers = response.headers
+    assert headers.get_list("content-security-policy") == [csp]
+    policy = headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert headers.get_list("x-content-type-options") == ["nosniff"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
+    permissions = headers["permissions-policy"]
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        assert f"{feature}=()" in permissions
+    assert "HX-Request" in headers["vary"]
+    if production:
+        hsts = headers["strict-transport-security"]
+        assert "includeSubDomains" in hsts
+        assert int(hsts.split("max-age=")[1].split(";")[0]) >= 31536000
+    else:
+        assert "strict-transport-security" not in headers
+
+
+def test_anonymous_page(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert_browser_headers(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_logged_in_pages_are_never_stored(client):
+    login(client, "viola")
+    for url in ("/", "/vem"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_browser_headers(response)
+        assert response.headers.get_list("cache-control") == ["no-store"]
+
+
+def test_staff_page(client):
+    login(client, "anna")
+    response = client.get("/")
+    assert Page(response).h1 == "Hej Anna!"
+    assert_browser_headers(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("method, url, status", [
+    ("GET", "/finns-inte", 404),
+    ("DELETE", "/kontakt", 404),
+    ("POST", "/auth/logout", 403),
+])
+def test_error_pages(client, method, url, status):
+    response = client.request(method, url, follow_redirects=False)
+    assert response.status_code == status
+    csp = LOGIN_HOP_CSP if url.startswith("/auth/") else CSP
+    assert_browser_headers(response, csp)
+    assert response.headers["cache-control"] == "no-store"
+    Page(response)
+
+
+def test_login_failure_and_login_redirect(client):
+    failed = client.get("/auth/callback/citizen?code=x&state=y")
+    assert failed.status_code == 400
+    assert_browser_headers(failed, LOGIN_HOP_CSP)
+    hop = client.get("/auth/login/citizen", follow_redirects=False)
+    assert hop.status_code == 303
+    assert_browser_headers(hop, LOGIN_HOP_CSP)
+    assert hop.headers["cache-control"] == "no-store"
+
+
+def test_static_files_the_pages_use(client):
+    login(client, "viola")
+    page = Page(client.get("/"))
+    urls = [node["src"] for node in page.select("script[src]")]
+    urls += [node["href"] for node in page.select('link[rel="stylesheet"]')]
+    assert len(urls) >= 4  # htmx, our script, the session timeout script, the stylesheet
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_browser_headers(response)
+        assert response.headers["cache-control"] == "public, max-age=3600"
+
+
+def test_healthz_says_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"status": "ok"}
+    assert_browser_headers(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_host_that_is_not_ours_is_refused(client):
+    response = client.get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert "SIP-portalen" not in response.text
+    assert client.get("/", headers={"Host": "testserver.local"}).status_code == 200
+
+
+def test_personal_pages_keep_nothing_in_htmx_history(client):
+    login(client, "viola")
+    for url in ("/", "/vem"):
+        page = Page(client.get(url))
+        body = page.select_one("body")
+        assert body["hx-history"] == "false"
+        config = json.loads(page.select_one('meta[name="htmx-config"]')["content"])
+        assert config["allowEval"] is False
+        assert config["historyCacheSize"] == 0
+        assert config["selfRequestsOnly"] is True
+        assert config["allowScriptTags"] is False
+        assert config["includeIndicatorStyles"] is False
+        # The CSRF token goes to htmx as a header set on <body>, not through js: values.
+        headers = json.loads(body["hx-headers"])
+        assert headers == {"X-CSRF-Token": page.csrf()}
+        assert "js:" not in body["hx-headers"]
+
+
+def test_scripts_are_files_from_this_site(client):
+    login(client, "viola")
+    page = Page(client.get("/"))
+    sources = [script["src"] for script in page.select("script")]
+    assert sources and all(src.startswith("/static/") for src in sources)
+    assert not page.select("[onclick], [onload], [onsubmit], [style]")
+
+
+def test_production_adds_hsts(database_url, dev_key_file, demo_ids):
+    app = production_app(database_url, dev_key_file)
+    with TestClient(app, base_url=PROD_URL) as client:
+        for url in ("/", "/finns-inte", "/static/css/portal.css", "/healthz"):
+            response = client.get(url)
+            assert response.status_code in (200, 404)
+            assert_browser_headers(response, production=True)
