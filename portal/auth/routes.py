@@ -98,6 +98,10 @@ async def login_callback(
     attempt = pending.pop(state_ or "", None)
     session["oidc_pending"] = pending  # single use, also when the rest fails
     if kind not in KINDS or attempt is None or attempt["kind"] != kind:
+        if session.authenticated:
+            # A stray or replayed callback link must not log the person out.
+            log.warning("login failed: unknown or reused state while logged in")
+            return Redirect("/", status_code=303)
         return _failed(request, "unknown or reused state")
     if error:
         if error == "access_denied":

@@ -12,22 +12,27 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
-from portal.core.security import security_headers
+from portal.core import i18n
+from portal.core.security import provider_origins, security_headers
 
 log = logging.getLogger("portal.errors")
 
 
 def _page(request: Request, name: str, status: int) -> Response:
     state = request.scope.setdefault("state", {})
+    settings = request.app.state.settings
     if "session" not in state:
-        # No route matched (404/405): the route middleware (session, headers) did not run.
+        # No route matched (404/405): the route middleware (session, headers, locale)
+        # did not run. Answer anonymously, in the language the visitor chose.
         state["session"] = Session(None)
         state["headers_not_sent"] = True
+        locale = i18n.normalise_locale(request.cookies.get("sip_lang")) or settings.default_locale
+        state["locale"] = locale
+        i18n.current_locale.set(locale)  # this request's own task: nothing else sees it
     response = Template(f"errors/{name}.html", status_code=status)
     if state.get("headers_not_sent"):
-        settings = getattr(request.app.state, "settings", None)
-        for key, value in security_headers(request.scope["path"],
-                                           bool(settings and settings.production)):
+        for key, value in security_headers(request.scope["path"], settings.production,
+                                           provider_origins(settings), status):
             response.headers[key.decode()] = value.decode()
     if request.headers.get("hx-request"):
         # htmx swaps nothing on errors by default; send the page for a full load.

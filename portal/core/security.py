@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from datetime import date
 
+import httpx
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,15 +21,26 @@ CSP = (
 )
 
 
-def security_headers(path: str, production: bool) -> list[tuple[bytes, bytes]]:
+def provider_origins(settings: Settings) -> str:
+    """Origins of the identity providers: logout posts to us, then redirects there,
+    and browsers apply form-action to that redirect."""
+    origins = set()
+    for name in ("citizen", "staff"):
+        url = httpx.URL(settings.client(name).issuer)
+        origins.add(f"{url.scheme}://{url.netloc.decode()}")
+    origins.discard(settings.base_url)
+    return " ".join(sorted(origins))
+
+
+def security_headers(path: str, production: bool, form_origins: str = "",
+                     status: int = 200) -> list[tuple[bytes, bytes]]:
     """The headers on every response (also error pages sent when no route matched)."""
     is_static = path.startswith("/static/")
-    form_action = CSP
-    if path.startswith("/dev-idp/") or path.startswith("/auth/"):
-        # The login and logout hops post to, and redirect to, the identity provider.
-        form_action = CSP.replace("form-action 'self'", "form-action 'self' http: https:")
+    csp = CSP
+    if form_origins:
+        csp = CSP.replace("form-action 'self'", f"form-action 'self' {form_origins}")
     headers = [
-        (b"content-security-policy", form_action.encode()),
+        (b"content-security-policy", csp.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
         (b"cross-origin-opener-policy", b"same-origin"),
@@ -39,7 +51,7 @@ def security_headers(path: str, production: bool) -> list[tuple[bytes, bytes]]:
          b"interest-cohort=()"),
         (b"vary", b"HX-Request, Cookie"),
     ]
-    if is_static:
+    if is_static and status == 200:
         headers.append((b"cache-control", b"public, max-age=3600"))
     else:
         headers.append((b"cache-control", b"no-store"))
@@ -53,6 +65,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.form_origins = provider_origins(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +76,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
                            if k.lower() != b"cache-control"]
-                headers += security_headers(scope["path"], self.settings.production)
+                headers += security_headers(scope["path"], self.settings.production,
+                                            self.form_origins, message["status"])
                 message["headers"] = headers
             await send(message)
 

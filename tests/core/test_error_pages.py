@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from portal.app import create_app
 from tests.conftest import BASE_URL, Page, login
-from tests.core.test_security_headers import CSP, LOGIN_HOP_CSP, assert_browser_headers
+from tests.core.test_security_headers import CSP, assert_browser_headers
 
 DB_DOWN = "postgresql://postgres@127.0.0.1:1/x"
 LEAKS = ("Traceback", "Exception", "exception", "NotFound", "MethodNotAllowed", "litestar",
@@ -27,8 +27,7 @@ def assert_plain(response, status: int, h1: str) -> Page:
     for leak in LEAKS:
         assert leak not in response.text, leak
     path = response.request.url.path
-    login_hop = path.startswith(("/auth/", "/dev-idp/"))
-    assert_browser_headers(response, LOGIN_HOP_CSP if login_hop else CSP)
+    assert_browser_headers(response, CSP)
     if not path.startswith("/static/"):
         assert response.headers["cache-control"] == "no-store"
     return page
