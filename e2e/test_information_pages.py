@@ -19,10 +19,7 @@ PAGES = [
 # A URL that matches no route is answered before the route middleware runs, so the
 # 404 page ignores the chosen language (portal/core/errors.py `_page`). Strict: when
 # that is fixed this XPASSes, fails, and the mark should go.
-NOT_FOUND_LANGUAGE = pytest.mark.xfail(
-    reason="the 404 page for an unknown URL is always in the default language", strict=True)
-CASES = [pytest.param(*p, id=p[2], marks=[NOT_FOUND_LANGUAGE] if p[2] == "not-found" else [])
-         for p in PAGES]
+CASES = [pytest.param(*p, id=p[2]) for p in PAGES]
 
 
 @pytest.mark.parametrize(("path", "heading", "name"), CASES)
