@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from portal.core.i18n import N_
@@ -30,7 +30,7 @@ class ConsentForm:
 def read_person_form(form) -> ConsentForm:
     data = ConsentForm(
         decision=str(form.get("decision") or ""),
-        units=[str(u) for u in form.getall("unit")] if hasattr(form, "getall") else [],
+        units=[str(u) for u in form.getall("unit", [])] if hasattr(form, "getall") else [],
         key=str(form.get("idempotency_key") or ""),
     )
     try:
@@ -79,9 +79,12 @@ def read_staff_form(form, tz: ZoneInfo, deciders: set[str]) -> StaffConsentForm:
     try:
         day = datetime.strptime(data.date, "%Y-%m-%d").date()
         clock = datetime.strptime(data.time, "%H:%M").time() if data.time else time(12, 0)
-        data.occurred_at = datetime.combine(day, clock, tzinfo=tz)
+        # In UTC: SQLite keeps no zone, so a local time would be read back as UTC.
+        data.occurred_at = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
         from portal.core.ids import utcnow
 
+        if not data.time and day == utcnow().astimezone(tz).date():
+            data.occurred_at = min(data.occurred_at, utcnow())  # today, time unknown: not noon
         if data.occurred_at > utcnow():
             data.errors["date"] = N_("Datumet kan inte vara i framtiden.")
     except ValueError:

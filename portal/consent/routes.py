@@ -63,6 +63,9 @@ async def consent_decide(request: Request, db: NamedDependency[AsyncSession],
                          settings: NamedDependency[Settings]) -> Response:
     viewer = _viewer(request)
     person = _subject_for_person_user(viewer)
+    deciders = await rules.deciders(db, person, date.today())
+    if person.id not in deciders and viewer.person.id not in deciders:
+        raise PermissionDeniedException()  # guardians decide for the child: only they answer
     session = request.scope["state"]["session"]
     form = read_person_form(await request.form())
     if form.errors:
@@ -151,6 +154,9 @@ async def _staff_subject(db: AsyncSession, viewer: Viewer, person_id: str) -> Pe
 async def _staff_page(db: AsyncSession, request: Request, person: Person, form,
                       status: int = 200, stale: bool = False) -> Template:
     viewer = _viewer(request)
+    await record(db, "consent.viewed_by_staff", viewer.actor(), subject_person_id=person.id,
+                 object_type="person", object_id=person.id)  # every page that shows it
+    await db.commit()
     view = await services.overview(db, person, date.today())
     return Template("consent/staff.html", status_code=status, context={
         "view": view, "form": form, "stale": stale, "person": person,
@@ -165,9 +171,6 @@ async def staff_consent_page(request: Request, person_id: FromPath[str],
                              db: NamedDependency[AsyncSession]) -> Template:
     viewer = _viewer(request)
     person = await _staff_subject(db, viewer, person_id)
-    await record(db, "consent.viewed_by_staff", viewer.actor(), subject_person_id=person.id,
-                 object_type="person", object_id=person.id)
-    await db.commit()
     view = await services.overview(db, person, date.today())
     from portal.consent.forms import StaffConsentForm
 
@@ -182,7 +185,7 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
     person = await _staff_subject(db, viewer, person_id)
     view = await services.overview(db, person, date.today())
     tz = i18n.TIME_ZONES["sv_FI" if person.country == "FI" else "sv"]
-    form = read_staff_form(await request.form(), tz, set(view.deciders) | {person.id})
+    form = read_staff_form(await request.form(), tz, set(view.deciders))
     if form.errors:
         return await _staff_page(db, request, person, form, status=400)
     try:
@@ -195,15 +198,17 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
         )
     except services.NothingChosen:
         await db.rollback()
+        await db.refresh(person)  # the rollback expired it
         form.errors["unit"] = N_("Välj minst en verksamhet.")
         return await _staff_page(db, request, person, form, status=400)
     except services.StaleForm:
         await db.rollback()
+        await db.refresh(person)
         form.key = new_key()
         form.seen_seq = (await services.overview(db, person, date.today())).seq
         return await _staff_page(db, request, person, form, status=409, stale=True)
     request.scope["state"]["session"].flash(N_("Beskedet är sparat."), "success")
-    return Redirect(f"/personal/personer/{person.id}/samtycke#historik", status_code=303)
+    return Redirect(f"/personal/personer/{person_id}/samtycke#historik", status_code=303)
 
 
 route_handlers = [consent_page, consent_decide, consent_confirm, consent_receipt, consent_history,

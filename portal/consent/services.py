@@ -134,6 +134,7 @@ async def decide(
     previous = await _existing(db, idempotency_key)
     if previous is not None:
         await db.rollback()
+        await db.refresh(previous)  # the rollback expired it
         return Outcome(previous, duplicate=True)
     now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
         ConsentEvent.person_id == person.id))).one() or 0
@@ -145,7 +146,7 @@ async def decide(
         if not units:
             raise NothingChosen()
     elif decision == GIVE:
-        if not units:
+        if not units or len(units) < len(set(unit_ids)):  # none, or an unknown unit: refuse all
             raise NothingChosen()
         if now_seq != seen_seq:
             raise StaleForm()
@@ -187,7 +188,10 @@ async def _notify(db: AsyncSession, person: Person, act: ConsentAct, after: Over
         return
     await enqueue(db, person, "consent_changed")
     if after.joint and after.waiting_units:
-        for guardian_id in after.deciders - {given_by}:
+        # Only a guardian whose yes is still missing somewhere, never the one acting now.
+        missing = set().union(*(after.deciders - after.state(u.id).given_by
+                                for u in after.waiting_units))
+        for guardian_id in missing - {given_by}:
             guardian = await db.get(Person, guardian_id)
             if guardian is not None:
                 await enqueue(db, guardian, "consent_waiting")

@@ -1,0 +1,204 @@
+"""Notices by e-mail: the outbox delivered over real SMTP (aiosmtpd on 127.0.0.1).
+
+A notice says only that something changed: no unit, no name, no national id.
+An SMTP outage loses nothing: the row stays unsent and is delivered later.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from litestar.testing import TestClient
+from sqlmodel import select
+
+from portal.core.ids import utcnow
+from portal.notices import outbox
+from portal.people.models import Person, Unit
+from tests.conftest import BASE_URL, Page, build_app
+from tests.consent.helpers import (
+    consent_form,
+    db_run,
+    decide_directly,
+    family,
+    new_person,
+    outbox_of,
+    sign_in,
+    unit_ids,
+)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [message_from_bytes(e.original_content, policy=policy.default)
+                for e in self.envelopes if address in e.rcpt_tos]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp():
+    server = SMTPServer(free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_client(settings, smtp):
+    app = build_app(settings.with_(smtp_host="127.0.0.1", smtp_port=smtp.port))
+    with TestClient(app, base_url=BASE_URL) as test_client:
+        yield test_client
+
+
+def deliver(client, later: timedelta = timedelta(0), monkeypatch=None) -> int:
+    settings = client.app.state.settings
+    if later and monkeypatch is not None:
+        monkeypatch.setattr(outbox, "utcnow", lambda: utcnow() + later)
+    try:
+        return db_run(client, lambda db: outbox.deliver_due(db, settings))
+    finally:
+        if monkeypatch is not None:
+            monkeypatch.setattr(outbox, "utcnow", utcnow)
+
+
+def drain(client) -> None:
+    """Send what other tests left due, so the next round holds only this test's notices."""
+    for _ in range(50):
+        if deliver(client) == 0:
+            return
+
+
+def forbidden_words(client, *people_ids: str) -> list[str]:
+    async def work(db):
+        words = [u.name for u in (await db.exec(select(Unit))).all()]
+        for person_id in people_ids:
+            person = await db.get(Person, person_id)
+            number = person.national_id
+            words += [person.given_name, person.family_name, number, number[2:],
+                      f"{number[2:8]}-{number[8:]}", f"{number[:8]}-{number[8:]}"]
+        return words
+
+    return db_run(client, work)
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def assert_says_nothing_sensitive(message, words: list[str]) -> None:
+    everything = str(message["Subject"]) + "\n" + body_of(message)
+    for word in words:
+        assert word not in everything, word
+    assert not re.search(r"\d{6}[-+A]?\d{3}", everything), "something like a national id"
+
+
+def test_a_consent_notice_reaches_the_person_and_says_nothing_sensitive(mail_client, smtp):
+    client = mail_client
+    smtp.start()
+    drain(client)
+    smtp.inbox.envelopes.clear()
+    person = new_person(client, units=("se-kalmar-vc",))
+    sign_in(client, person)
+    form = consent_form(page_of(client, "/samtycke"))
+    response = client.post("/samtycke", data={**form, "decision": "give",
+                                              "unit": unit_ids(client, "se-kalmar-vc")},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    assert deliver(client) >= 1
+    [message] = smtp.inbox.to(person.email)
+    assert message["To"] == person.email
+    assert message["From"] == client.app.state.settings.mail_from
+    assert message["Subject"] == "Något har ändrats i SIP-portalen"
+    body = body_of(message)
+    assert "Logga in för att se vad som har hänt." in body
+    assert BASE_URL in body
+    assert_says_nothing_sensitive(message, forbidden_words(client, person.id))
+    [row] = outbox_of(client, person.id)
+    assert row.sent_at is not None and row.attempts == 1 and row.template == "consent_changed"
+    assert deliver(client) == 0  # sent once, never again
+    assert len(smtp.inbox.to(person.email)) == 1
+
+
+def test_the_other_guardian_is_asked_to_answer(mail_client, smtp):
+    client = mail_client
+    smtp.start()
+    drain(client)
+    child, (mother, father) = family(client)
+    decide_directly(client, child.id, "give", ("se-kalmar-vc",), actor_id=mother.id,
+                    role="guardian", given_by=mother.id)
+    deliver(client)
+    [message] = smtp.inbox.to(father.email)
+    assert message["Subject"] == "Du behöver svara i SIP-portalen"
+    assert "väntar på ditt svar" in body_of(message)
+    assert_says_nothing_sensitive(message, forbidden_words(client, child.id, mother.id,
+                                                          father.id))
+    assert smtp.inbox.to(mother.email) == []  # she has answered; the child has no e-mail
+
+
+def test_an_smtp_outage_keeps_the_notice_and_it_is_sent_when_the_server_is_back(
+        mail_client, smtp, monkeypatch):
+    client = mail_client
+    smtp.start()
+    drain(client)
+    smtp.stop()  # nothing listens on the port now
+    person = new_person(client, units=("se-kalmar-vc",))
+    decide_directly(client, person.id, "give", ("se-kalmar-vc",))
+    assert deliver(client) == 0
+    [row] = outbox_of(client, person.id)
+    assert row.sent_at is None and row.attempts == 1
+    assert row.last_error and person.email not in row.last_error
+    assert row.next_attempt_at > utcnow()  # backed off
+    assert deliver(client) == 0  # not due yet
+    assert outbox_of(client, person.id)[0].attempts == 1
+
+    smtp.start()
+    assert deliver(client, later=timedelta(minutes=5), monkeypatch=monkeypatch) >= 1
+    [row] = outbox_of(client, person.id)
+    assert row.sent_at is not None and row.attempts == 2
+    [message] = smtp.inbox.to(person.email)
+    assert message["Subject"] == "Något har ändrats i SIP-portalen"
+
+
+def test_a_person_without_e_mail_gets_no_row(client):
+    person = new_person(client, units=("se-kalmar-vc",), email=False)
+    decide_directly(client, person.id, "give", ("se-kalmar-vc",))
+    assert outbox_of(client, person.id) == []
+
+
+def page_of(client, url: str) -> Page:
+    response = client.get(url)
+    assert response.status_code == 200
+    return Page(response)
