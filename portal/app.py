@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -101,7 +103,20 @@ def create_app(settings: Settings | None = None, *,
 
         route_handlers.append(make_router(DevProvider(settings, store)))
 
+    worker: dict = {}
+
+    async def start_outbox_worker() -> None:
+        if settings.smtp_host:
+            from portal.notices.outbox import run_worker
+
+            worker["task"] = asyncio.create_task(run_worker(sessionmaker, settings))
+
     async def dispose_engine() -> None:
+        task = worker.pop("task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await engine.dispose()
 
     hosts = allowed_hosts(settings)
@@ -125,6 +140,7 @@ def create_app(settings: Settings | None = None, *,
         allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=256 * 1024,
+        on_startup=[start_outbox_worker],
         on_shutdown=[dispose_engine],
         openapi_config=None,
         debug=False,

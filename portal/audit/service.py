@@ -79,6 +79,10 @@ async def record(
         # Serialise writers of one chain so two events never share a parent.
         await session.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:c, 0))"),
                            params={"c": chain})
+    elif session.bind.dialect.name == "sqlite":
+        # SQLite starts a transaction only at the first write: take the database's
+        # write lock before reading the chain's last hash (the statement changes nothing).
+        await session.exec(text("UPDATE audit_event SET id = id WHERE 0"))
     last = (
         await session.exec(
             select(AuditEvent.hash).where(AuditEvent.chain == chain)

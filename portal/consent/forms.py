@@ -64,8 +64,11 @@ def read_staff_form(form, tz: ZoneInfo, deciders: set[str]) -> StaffConsentForm:
     data.date = str(form.get("date") or "").strip()
     data.time = str(form.get("time") or "").strip()
     data.note = str(form.get("note") or "")
-    if data.decision == "think":
+    if data.decision not in ("give", "withdraw"):
+        data.errors.pop("decision", None)
         data.errors["decision"] = N_("Välj om personen sa ja eller tog tillbaka sitt samtycke.")
+    if not data.units:
+        data.errors["unit"] = N_("Välj minst en verksamhet.")
     if data.method not in ("oral", "paper"):
         data.errors["method"] = N_("Välj hur personen lämnade sitt besked.")
     if data.given_by not in deciders:

@@ -20,6 +20,8 @@ from portal.consent import rules, services
 from portal.consent.forms import ConsentForm, new_key, read_person_form, read_staff_form
 from portal.core import i18n
 from portal.core.i18n import N_
+from portal.core.ids import utcnow
+from portal.notices.outbox import locale_for as locale_of
 from portal.people.models import Person
 
 
@@ -44,6 +46,9 @@ async def _page(db: AsyncSession, request: Request, person: Person, form: Consen
         "view": view, "form": form, "stale": stale,
         "child_view": rules.child_view_should_be_heard(person, today, view.deciders != {person.id}),
         "is_decider": viewer.person.id in view.deciders,
+        "may_answer": person.id in view.deciders or viewer.person.id in view.deciders,
+        "my_waiting": [u.id for u in view.waiting_units
+                       if viewer.person.id in view.state(u.id).given_by],
         "wording": services.current_text(request.scope["state"]["locale"]),
     })
 
@@ -52,9 +57,8 @@ async def _page(db: AsyncSession, request: Request, person: Person, form: Consen
 async def consent_page(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     person = _subject_for_person_user(_viewer(request))
     view = await services.overview(db, person, date.today())
-    form = ConsentForm(key=new_key(), seen_seq=view.seq,
-                       units=[u.id for u in view.units if u.id in view.proposed
-                              and view.state(u.id).status != "given"])
+    # Nothing is ticked in advance: consent is an active choice.
+    form = ConsentForm(key=new_key(), seen_seq=view.seq)
     return await _page(db, request, person, form, view=view)
 
 
@@ -70,7 +74,7 @@ async def consent_decide(request: Request, db: NamedDependency[AsyncSession],
     form = read_person_form(await request.form())
     if form.errors:
         return await _page(db, request, person, form, status=400)
-    if not auth_is_fresh(session, settings.reauth_max_age):
+    if form.decision != "think" and not auth_is_fresh(session, settings.reauth_max_age):
         session["pending_consent"] = {"person": person.id, "decision": form.decision,
                                       "units": form.units, "key": form.key,
                                       "seen_seq": form.seen_seq}
@@ -86,6 +90,9 @@ async def consent_decide(request: Request, db: NamedDependency[AsyncSession],
         )
     except services.NothingChosen:
         await db.rollback()
+        if form.decision == "withdraw" and form.units:
+            session.flash(N_("Samtycket var redan borttaget. Här ser du det som gäller nu."))
+            return Redirect("/samtycke", status_code=303)
         form.errors["unit"] = (N_("Välj minst en verksamhet, eller välj Jag vill tänka på det.")
                                if form.decision == "give" else
                                N_("Välj vilken verksamhet du vill ta tillbaka samtycket för."))
@@ -121,7 +128,12 @@ async def consent_receipt(request: Request, act_id: FromPath[str],
         raise NotFoundException()
     entries = [e for e in await services.history(db, person) if e.act.id == act.id]
     view = await services.overview(db, person, date.today())
-    return Template("consent/receipt.html", context={"entry": entries[0], "view": view})
+    missing = set()
+    for unit in view.waiting_units:
+        missing |= view.deciders - view.state(unit.id).given_by
+    notified = [p for p in [await db.get(Person, pid) for pid in missing] if p and p.email]
+    return Template("consent/receipt.html", context={
+        "entry": entries[0], "view": view, "others_notified": bool(notified)})
 
 
 @get("/samtycke/historik", guards=[requires_person])
@@ -162,7 +174,8 @@ async def _staff_page(db: AsyncSession, request: Request, person: Person, form,
         "view": view, "form": form, "stale": stale, "person": person,
         "entries": await services.history(db, person),
         "unit_state": view.state(viewer.staff.unit_id),
-        "today": date.today().isoformat(),
+        # The person's own calendar day, not the server's (UTC) one.
+        "today": utcnow().astimezone(i18n.TIME_ZONES[locale_of(person)]).date().isoformat(),
     })
 
 
@@ -184,15 +197,15 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
     viewer = _viewer(request)
     person = await _staff_subject(db, viewer, person_id)
     view = await services.overview(db, person, date.today())
-    tz = i18n.TIME_ZONES["sv_FI" if person.country == "FI" else "sv"]
+    tz = i18n.TIME_ZONES[locale_of(person)]
     form = read_staff_form(await request.form(), tz, set(view.deciders))
     if form.errors:
         return await _staff_page(db, request, person, form, status=400)
     try:
-        outcome = await services.decide(
+        await services.decide(
             db, person=person, actor=viewer.actor(), given_by=form.given_by,
             decision=form.decision, unit_ids=form.units, idempotency_key=form.key,
-            seen_seq=form.seen_seq, locale="sv_FI" if person.country == "FI" else "sv",
+            seen_seq=form.seen_seq, locale=locale_of(person),
             today=date.today(), method=form.method, note=form.note.strip(),
             occurred_at=form.occurred_at, on_behalf_of=person.id,
         )
@@ -208,7 +221,7 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
         form.seen_seq = (await services.overview(db, person, date.today())).seq
         return await _staff_page(db, request, person, form, status=409, stale=True)
     request.scope["state"]["session"].flash(N_("Beskedet är sparat."), "success")
-    return Redirect(f"/personal/personer/{person_id}/samtycke#historik", status_code=303)
+    return Redirect(f"/personal/personer/{person_id}/samtycke", status_code=303)
 
 
 route_handlers = [consent_page, consent_decide, consent_confirm, consent_receipt, consent_history,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from portal.notices.outbox import enqueue
 from portal.people.models import Person, StaffMember, Unit
 
 GIVE, THINK, WITHDRAW = "give", "think", "withdraw"
+REMINDER_DELAY = timedelta(days=7)
 
 
 @dataclass
@@ -183,8 +184,11 @@ async def decide(
 
 async def _notify(db: AsyncSession, person: Person, act: ConsentAct, after: Overview,
                   given_by: str) -> None:
-    """Notices without content: to the person, and to a guardian who still has to answer."""
+    """Notices without content: to the person, and to a guardian who still has to answer.
+
+    "Jag vill tänka på det" gets a reminder a week later instead."""
     if act.decision == THINK:
+        await enqueue(db, person, "consent_reminder", delay=REMINDER_DELAY)
         return
     await enqueue(db, person, "consent_changed")
     if after.joint and after.waiting_units:

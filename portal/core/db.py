@@ -24,9 +24,11 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("naive datetime")
-        return value
+        return value.astimezone(UTC)  # stored in UTC: SQLite keeps no zone
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:

@@ -33,6 +33,12 @@ TEMPLATES = {
         N_("Hej!\n\nDet finns en ändring om samtycke i SIP-portalen. Logga in för att se vad som "
            "har hänt.\n\nDet här meddelandet går inte att svara på."),
     ),
+    "consent_reminder": (
+        N_("Påminnelse från SIP-portalen"),
+        N_("Hej!\n\nFör en vecka sedan ville du tänka på en fråga om samtycke i SIP-portalen. "
+           "Du kan svara när du vill. Logga in för att se frågan.\n\n"
+           "Det här meddelandet går inte att svara på."),
+    ),
     "consent_waiting": (
         N_("Du behöver svara i SIP-portalen"),
         N_("Hej!\n\nDet finns en fråga om samtycke som väntar på ditt svar i SIP-portalen. "
@@ -45,12 +51,14 @@ def locale_for(person: Person) -> str:
     return "sv_FI" if person.country == "FI" else "sv"
 
 
-async def enqueue(db: AsyncSession, person: Person, template: str) -> OutboxMessage | None:
+async def enqueue(db: AsyncSession, person: Person, template: str,
+                  delay: timedelta | None = None) -> OutboxMessage | None:
     if template not in TEMPLATES:
         raise ValueError(template)
     if not person.email:
         return None
-    message = OutboxMessage(person_id=person.id, template=template, locale=locale_for(person))
+    message = OutboxMessage(person_id=person.id, template=template, locale=locale_for(person),
+                            next_attempt_at=utcnow() + (delay or timedelta(0)))
     db.add(message)
     return message
 
@@ -69,38 +77,48 @@ def render(message: OutboxMessage, to: str, settings: Settings) -> EmailMessage:
 
 
 async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> int:
-    """Send due notices; return how many were sent."""
-    now = utcnow()
-    query = (
-        select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None),
-                                    OutboxMessage.next_attempt_at <= now,
-                                    OutboxMessage.attempts < MAX_ATTEMPTS)
-        .order_by(col(OutboxMessage.created_at)).limit(limit)
-    )
-    if db.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # several workers: each row once
-    due = (await db.exec(query)).all()
+    """Send due notices, one transaction each; return how many were sent.
+
+    On PostgreSQL each row is locked (SKIP LOCKED) while it is sent, so several
+    workers never send the same notice; a crash mid-batch resends nothing sent.
+    """
     sent = 0
-    for message in due:
+    skipped: set[str] = set()
+    for _ in range(limit):
+        query = (
+            select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None),
+                                        OutboxMessage.next_attempt_at <= utcnow(),
+                                        OutboxMessage.attempts < MAX_ATTEMPTS,
+                                        col(OutboxMessage.id).not_in(skipped))
+            .order_by(col(OutboxMessage.created_at)).limit(1)
+        )
+        if db.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        message = (await db.exec(query)).first()
+        if message is None:
+            break
         person = await db.get(Person, message.person_id)
         if person is None or not person.email:
             message.attempts = MAX_ATTEMPTS
             message.last_error = "no address"
+            await db.commit()
             continue
         try:
             await aiosmtplib.send(render(message, person.email, settings),
                                   hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: retry later, keep going
             message.attempts += 1
             message.last_error = type(exc).__name__
             message.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** message.attempts)
             log.warning("notice %s not sent (attempt %s): %s", message.id, message.attempts,
                         type(exc).__name__)
+            skipped.add(message.id)
+            await db.commit()
             continue
         message.sent_at = utcnow()
         message.attempts += 1
         sent += 1
-    await db.commit()
+        await db.commit()
     return sent
 
 

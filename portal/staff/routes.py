@@ -24,6 +24,10 @@ async def staff_persons(request: Request, db: NamedDependency[AsyncSession]) -> 
     for person in await services.persons_of_unit(db, viewer.staff.unit_id):
         view = await services.overview(db, person, date.today())
         rows.append((person, view.state(viewer.staff.unit_id)))
+        # The list shows each person's consent state for the unit: that is a read.
+        await record(db, "consent.listed_for_staff", viewer.actor(), subject_person_id=person.id,
+                     object_type="person", object_id=person.id)
+    await db.commit()
     return Template("staff/persons.html", context={"rows": rows})
 
 

@@ -8,6 +8,8 @@ log; the demo families are used with assertions relative to their state before.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from portal.consent.wording import current_text
@@ -73,8 +75,8 @@ def test_give_to_some_add_one_later_withdraw_one_then_all(client, page, viola_li
     start = page("/samtycke")
     assert start.h1 == "Samtycke"
     assert "Du har inte svarat än." in start.text()
-    # The proposed actors (care relations) come first and are ticked by default.
-    assert checked_units(start) == {vc, soc, ward}
+    # Nothing is ticked in advance: consent is an active choice.
+    assert checked_units(start) == set()
 
     receipt = receipt_of(page, post(client, {**consent_form(start), "decision": "give",
                                              "unit": [vc, soc]}))
@@ -128,7 +130,10 @@ def test_thinking_is_an_answer_that_leaves_the_question_open(client, page, viola
     [act] = acts_of(client, viola_like.id)
     assert act.decision == "think"
     assert [(e.unit_id, e.kind) for e in events_of(client, viola_like.id)] == [(None, "thinking")]
-    assert outbox_of(client, viola_like.id) == []  # nothing changed: no notice
+    # Nothing changed, so no "changed" notice: only a reminder, due in a week.
+    [reminder] = outbox_of(client, viola_like.id)
+    assert reminder.template == "consent_reminder"
+    assert reminder.next_attempt_at - reminder.created_at >= timedelta(days=6, hours=23)
     # Thinking without choosing any unit is fine too.
     again = post(client, {**consent_form(page("/samtycke")), "decision": "think"})
     assert again.status_code == 303
@@ -234,7 +239,8 @@ def test_every_act_gets_a_receipt_and_give_or_withdraw_a_notice(client, page, vi
     receipt_of(page, post(client, withdraw_forms(page("/samtycke"))[0]))
     receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "think"}))
     notices = outbox_of(client, viola_like.id)
-    assert [n.template for n in notices] == ["consent_changed", "consent_changed"]
+    assert sorted(n.template for n in notices) == [
+        "consent_changed", "consent_changed", "consent_reminder"]
     assert all(n.sent_at is None and n.locale == "sv" for n in notices)
 
 
