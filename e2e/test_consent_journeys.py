@@ -102,7 +102,7 @@ def unit_box(page: Page, unit: str) -> Locator:
 
 
 def tick_exactly(page: Page, units: list[str], proposed: list[str]) -> None:
-    """Tick `units` and untick every other proposed unit (they come ticked)."""
+    """Tick `units` and make sure every other proposed unit is unticked."""
     for unit in proposed:
         box = unit_box(page, unit)
         if unit in units:
@@ -218,7 +218,7 @@ def test_viola_gives_consent_for_two_units_and_later_withdraws_one(phone: Page) 
     expect(page.get_by_role("heading", name="Vad betyder det?")).to_be_visible()
     expect(page.get_by_text("Du kan ändra dig när du vill.")).to_be_visible()
     for unit in (VC, SOC, AVD12):
-        expect(unit_box(page, unit)).to_be_checked()  # proposed units come ticked
+        expect(unit_box(page, unit)).not_to_be_checked()  # consent is an active choice
     # Other units are behind the disclosure, unticked.
     expect(unit_box(page, HAB)).to_be_hidden()
     page.locator("summary", has_text="Lägg till en annan verksamhet").click()
@@ -327,7 +327,7 @@ def test_contact_person_records_oral_consent(phone: Page) -> None:
     page.get_by_label("Klockslag (om du vet)").fill("")
     page.get_by_label("Anteckning").fill(note)
     page.get_by_role("button", name="Spara beskedet").click()
-    expect(page).to_have_url(re.compile(r"/personal/personer/[^/]+/samtycke#historik$"))
+    expect(page).to_have_url(re.compile(r"/personal/personer/[^/]+/samtycke$"))
     expect(page.get_by_text("Beskedet är sparat.")).to_be_visible()
     expect(page.locator(".error-summary")).to_have_count(0)
     expect_status(page, FI_HS, "Ja")

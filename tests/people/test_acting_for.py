@@ -1,0 +1,380 @@
+"""Acting for someone else: choosing the person, the banner, access rules and
+permission changes that act on the next request. Through HTTP with real logins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from portal.audit.models import AuditEvent
+from portal.core.db import make_async_engine, make_sessionmaker
+from portal.people.models import Person, Representation
+from portal.people.representation import GUARDIAN_AGE_LIMIT, is_valid
+from tests.conftest import Page, login
+
+CHOOSE_HEADING = "Vem vill du använda tjänsten för?"
+REFUSED = "Du kan inte använda tjänsten för den personen."
+ENDED = "Du kan inte längre använda tjänsten för den personen. Nu ser du dina egna uppgifter."
+OWN_START = "Här ser du din plan för vård och stöd när den är klar."
+ONLY_SELF = "Du kan bara använda tjänsten för dig själv just nu."
+
+
+def sign_in(client, key: str):
+    """Log in a demo person by key; the provider lists people by their real first name."""
+    return login(client, {"gosta": "gösta"}.get(key, key))
+
+
+def run_db(database_url: str, work):
+    """Run `work(db)` in a fresh async session on the test database."""
+    async def go():
+        engine = make_async_engine(database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def banner(page: Page) -> str:
+    return page.text(".acting-banner")
+
+
+def header(page: Page) -> str:
+    return page.text("header")
+
+
+def warnings(page: Page) -> list[str]:
+    return [" ".join(n.get_text(" ").split()) for n in page.select("main .notification--warning")]
+
+
+def choices(page: Page) -> dict[str, dict[str, str]]:
+    """Name shown on each choice in 'Vem vill du använda tjänsten för?' -> its form fields."""
+    section = page.select_one('section[aria-labelledby="choose-title"]')
+    if section is None:
+        return {}
+    assert section.h2.get_text(strip=True) == CHOOSE_HEADING
+    found = {}
+    for form in section.select('form[action="/vem"]'):
+        name = form.button.strong.get_text(" ", strip=True)
+        found[name] = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+        found[name]["reason"] = " ".join(form.button.select_one(".person-list__reason").get_text(" ").split())
+    return found
+
+
+def choose(client, page, name: str):
+    """Press the button with `name` on /vem, as a person would."""
+    offered = choices(page("/vem"))
+    assert name in offered, f"{name} is not offered: {sorted(offered)}"
+    form = {k: v for k, v in offered[name].items() if k != "reason"}
+    return client.post("/vem", data=form, follow_redirects=False)
+
+
+def post_choice(client, page, person_id: str):
+    """POST /vem with a valid CSRF token and a person id the page did not offer."""
+    token = page("/").csrf()
+    return client.post("/vem", data={"csrf_token": token, "person": person_id},
+                       follow_redirects=False)
+
+
+def events(database_url: str, action: str, actor_id: str) -> list[AuditEvent]:
+    async def work(db):
+        return (await db.exec(select(AuditEvent).where(
+            AuditEvent.action == action, AuditEvent.actor_id == actor_id)
+            .order_by(col(AuditEvent.id)))).all()
+
+    return run_db(database_url, work)
+
+
+# --- Johan acts for his mother Viola ----------------------------------------
+
+def test_johan_chooses_viola_sees_the_banner_everywhere_and_switches_back(
+        client, page, demo_ids, database_url):
+    assert login(client, "johan").status_code == 303
+    start = page("/")
+    assert banner(start) == ""
+    assert "Inloggad: Johan Andersson" in header(start)
+
+    offered = choices(page("/vem"))
+    assert set(offered) == {"Johan Andersson (du själv)", "Viola Andersson"}
+    assert offered["Viola Andersson"]["person"] == demo_ids["viola"]
+    assert offered["Viola Andersson"]["reason"] == "Viola har gett dig fullmakt."
+    before = len(events(database_url, "acting.started", demo_ids["johan"]))
+
+    response = choose(client, page, "Viola Andersson")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+    for url in ("/", "/kontakt", "/tillganglighet", "/vem"):
+        shown = page(url)
+        assert "Du använder tjänsten för: Viola Andersson" in banner(shown), url
+        assert "Inloggad: Johan Andersson" in header(shown), url
+        assert "Viola" not in header(shown), url
+    start = page("/")
+    assert "Nu ser du uppgifter om Viola Andersson." in start.text()
+    assert OWN_START not in start.text()
+
+    started = events(database_url, "acting.started", demo_ids["johan"])
+    assert len(started) == before + 1
+    event = started[-1]
+    assert event.on_behalf_of == demo_ids["viola"]
+    assert event.subject_person_id == demo_ids["viola"]
+    assert event.role == "proxy"
+    assert event.actor_type == "person"
+    assert event.object_type == "representation"
+
+    ended_before = len(events(database_url, "acting.ended", demo_ids["johan"]))
+    response = choose(client, page, "Johan Andersson (du själv)")
+    assert response.status_code == 303
+    for url in ("/", "/kontakt"):
+        shown = page(url)
+        assert banner(shown) == "", url
+        assert not shown.select(".acting-banner")
+        assert "Inloggad: Johan Andersson" in header(shown)
+    assert OWN_START in page("/").text()
+    ended = events(database_url, "acting.ended", demo_ids["johan"])
+    assert len(ended) == ended_before + 1
+    assert ended[-1].on_behalf_of == demo_ids["viola"]
+
+
+# --- Who may act for whom ----------------------------------------------------
+
+def test_expired_proxy_sees_no_one_and_is_refused_like_a_made_up_id(client, page, demo_ids,
+                                                                    database_url):
+    login(client, "svea")
+    chooser = page("/vem")
+    assert ONLY_SELF in chooser.text()
+    assert "Viola" not in chooser.text()
+    assert choices(chooser) == {}
+    assert "Viola" not in page("/").text()
+
+    answers = []
+    for person_id in (demo_ids["viola"], "AAAAAAAAAAAAAAAAAAAAAA"):
+        response = post_choice(client, page, person_id)
+        assert response.status_code == 303
+        shown = page(response.headers["location"])
+        answers.append((response.headers["location"], warnings(shown), shown.text()))
+        assert banner(shown) == ""
+        home = page("/")
+        assert banner(home) == ""
+        assert OWN_START in home.text()
+    assert answers[0] == answers[1], "the answer must not tell whether the person exists"
+    assert answers[0][1] == [REFUSED]
+    assert events(database_url, "acting.started", demo_ids["svea"]) == []
+
+
+@pytest.mark.parametrize(("who", "target"), [
+    ("johan", "ylva"),    # no representation at all
+    ("viola", "johan"),   # the proxy goes one way only
+    ("gosta", "ylva"),
+    ("amina", "viola"),
+    ("sofia", "elsa"),
+    ("karin", "bertil"),  # a god man for one person is not one for another
+])
+def test_no_representation_no_acting(client, page, demo_ids, who, target):
+    sign_in(client, who)
+    response = post_choice(client, page, demo_ids[target])
+    assert response.status_code == 303
+    assert response.headers["location"] == "/vem"
+    shown = page("/vem")
+    assert warnings(shown) == [REFUSED]
+    assert banner(shown) == ""
+    assert OWN_START in page("/").text()
+
+
+@pytest.mark.parametrize("chosen", [
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    "x" * 2000,
+    "\u202eaiV",
+    "0",
+])
+def test_a_person_cannot_pick_an_arbitrary_id(client, page, chosen):
+    login(client, "johan")
+    response = post_choice(client, page, chosen)
+    assert response.status_code == 303
+    shown = page(response.headers["location"])
+    assert warnings(shown) == [REFUSED]
+    assert banner(page("/")) == ""
+
+
+def test_a_staff_id_cannot_be_picked(client, page, database_url):
+    from portal.people.models import StaffMember
+
+    async def staff_id(db):
+        return (await db.exec(select(StaffMember.id))).first()
+
+    login(client, "johan")
+    response = post_choice(client, page, run_db(database_url, staff_id))
+    assert response.headers["location"] == "/vem"
+    assert banner(page("/")) == ""
+
+
+@pytest.mark.parametrize(("who", "me", "target", "target_name", "reason"), [
+    ("amina", "Amina Hassan", "ylva", "Ylva Hassan", "Du är vårdnadshavare."),
+    ("yusuf", "Yusuf Hassan", "ylva", "Ylva Hassan", "Du är vårdnadshavare."),
+    ("karin", "Karin Holm", "peter", "Peter Lind", "Du är god man eller förvaltare."),
+    ("annika", "Annika Holmström", "elsa", "Elsa Holmström", "Du har en Suomi.fi-fullmakt."),
+    ("sofia", "Sofia Nyberg", "wilma", "Wilma Nyberg", "Du är vårdnadshavare."),
+    ("mikael", "Mikael Nyberg", "wilma", "Wilma Nyberg", "Du är vårdnadshavare."),
+    ("marina", "Marina Lindqvist", "bertil", "Bertil Sjöberg", "Du är god man eller förvaltare."),
+    ("gosta", "Gösta Andersson", "viola", "Viola Andersson", "Viola har gett dig fullmakt."),
+])
+def test_representatives_can_act(client, page, demo_ids, who, me, target, target_name, reason):
+    sign_in(client, who)
+    offered = choices(page("/vem"))
+    assert set(offered) == {f"{me} (du själv)", target_name}
+    assert offered[target_name]["person"] == demo_ids[target]
+    assert offered[target_name]["reason"] == reason
+    assert choose(client, page, target_name).status_code == 303
+    shown = page("/")
+    assert f"Du använder tjänsten för: {target_name}" in banner(shown)
+    assert f"Inloggad: {me}" in header(shown)
+    assert f"Nu ser du uppgifter om {target_name}." in shown.text()
+
+
+# --- Permission changes act on the next request ------------------------------
+
+@pytest.fixture
+def edit_representation(database_url, demo_ids):
+    """Change a demo representation's dates (rows are not append-only); put them back after."""
+    originals = {}
+
+    def rep_query(who, whom):
+        return select(Representation).where(
+            Representation.representative_id == demo_ids[who],
+            Representation.represented_id == demo_ids[whom])
+
+    def edit(who: str, whom: str, **changes):
+        async def work(db):
+            rep = (await db.exec(rep_query(who, whom))).one()
+            originals.setdefault((who, whom), {k: getattr(rep, k) for k in changes})
+            for key, value in changes.items():
+                setattr(rep, key, value)
+            db.add(rep)
+            await db.commit()
+
+        run_db(database_url, work)
+
+    yield edit
+    for (who, whom), values in originals.items():
+        async def restore(db, who=who, whom=whom, values=values):
+            rep = (await db.exec(rep_query(who, whom))).one()
+            for key, value in values.items():
+                setattr(rep, key, value)
+            db.add(rep)
+            await db.commit()
+
+        run_db(database_url, restore)
+
+
+def test_an_ended_proxy_stops_at_the_next_request(client, page, demo_ids, edit_representation):
+    login(client, "johan")
+    choose(client, page, "Viola Andersson")
+    assert "Viola Andersson" in banner(page("/kontakt"))
+
+    edit_representation("johan", "viola", valid_to=date.today() - timedelta(days=1))
+
+    shown = page("/")
+    assert warnings(shown) == [ENDED]
+    assert banner(shown) == ""
+    assert not shown.select(".acting-banner")
+    assert "Inloggad: Johan Andersson" in header(shown)
+    assert shown.h1 == "Hej Johan!"
+    assert OWN_START in shown.text()
+    assert "Viola" not in shown.text()
+
+    again = page("/kontakt")
+    assert warnings(again) == [], "the warning is shown once"
+    assert banner(again) == ""
+    assert "Viola" not in page("/vem").text()
+    response = post_choice(client, page, demo_ids["viola"])
+    assert response.headers["location"] == "/vem"
+    assert banner(page("/")) == ""
+
+
+def test_a_proxy_that_ends_today_still_counts_today(client, page, edit_representation):
+    edit_representation("johan", "viola", valid_to=date.today())
+    login(client, "johan")
+    assert choose(client, page, "Viola Andersson").status_code == 303
+    assert "Viola Andersson" in banner(page("/"))
+
+
+def test_a_proxy_that_starts_tomorrow_does_not_count_yet(client, page, edit_representation):
+    edit_representation("gosta", "viola", valid_from=date.today() + timedelta(days=1))
+    sign_in(client, "gosta")
+    assert "Viola Andersson" not in choices(page("/vem"))
+    assert ONLY_SELF in page("/vem").text()
+
+
+# --- The guardian's right ends on a birthday --------------------------------
+
+def _guardian(child_born: date, country: str) -> tuple[Representation, Person]:
+    child = Person(national_id="x", given_name="Barn", family_name="Test",
+                   birth_date=child_born, country=country)
+    rep = Representation(representative_id="p", represented_id="c", kind="guardian",
+                         scope="plan:read", valid_from=child_born, valid_to=None,
+                         source="population_register")
+    return rep, child
+
+
+@pytest.mark.parametrize(("country", "limit"), [("SE", 13), ("FI", 18)])
+def test_guardian_right_ends_on_the_birthday(country, limit):
+    assert GUARDIAN_AGE_LIMIT[country] == limit
+    born = date(2010, 5, 10)
+    rep, child = _guardian(born, country)
+    birthday = date(born.year + limit, 5, 10)
+    assert is_valid(rep, child, born)
+    assert is_valid(rep, child, birthday - timedelta(days=365))
+    assert is_valid(rep, child, birthday - timedelta(days=1))
+    assert not is_valid(rep, child, birthday)
+    assert not is_valid(rep, child, birthday + timedelta(days=1))
+    assert not is_valid(rep, child, birthday + timedelta(days=3650))
+
+
+def test_swedish_guardian_right_does_not_run_to_eighteen():
+    rep, child = _guardian(date(2010, 5, 10), "SE")
+    assert not is_valid(rep, child, date(2027, 5, 9))  # 16 years old
+    rep, child = _guardian(date(2010, 5, 10), "FI")
+    assert is_valid(rep, child, date(2027, 5, 9))
+
+
+def test_age_limit_does_not_apply_to_a_proxy_or_god_man():
+    for kind in ("proxy", "legal_representative"):
+        rep, adult = _guardian(date(1948, 5, 14), "SE")
+        rep.kind = kind
+        assert is_valid(rep, adult, date(2026, 11, 23))
+
+
+def test_representation_dates_are_inclusive():
+    rep, child = _guardian(date(2020, 1, 1), "SE")
+    rep.valid_from = date(2026, 1, 10)
+    rep.valid_to = date(2026, 1, 20)
+    assert not is_valid(rep, child, date(2026, 1, 9))
+    assert is_valid(rep, child, date(2026, 1, 10))
+    assert is_valid(rep, child, date(2026, 1, 20))
+    assert not is_valid(rep, child, date(2026, 1, 21))
+
+
+# --- Staff ---------------------------------------------------------------------
+
+def test_staff_gets_the_403_page_on_vem(client, page):
+    login(client, "anna")
+    shown = page("/vem", status=403)
+    assert shown.h1 == "Du kan inte se den här sidan"
+    assert "Inloggad: Anna Berg" in header(shown)
+    token = shown.csrf()
+    response = client.post("/vem", data={"csrf_token": token, "person": "self"},
+                           follow_redirects=False)
+    assert response.status_code == 403
+    assert Page(response).h1 == "Du kan inte se den här sidan"
+
+
+def test_anonymous_is_sent_to_the_start_page(client):
+    response = client.get("/vem", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
