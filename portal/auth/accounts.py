@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -97,7 +98,11 @@ async def record_logout(db: AsyncSession, viewer: Viewer) -> None:
 
 
 class RateLimiter:
-    """A fixed-window counter per key, kept in the shared store."""
+    """At most `limit` hits per key within `window` seconds of the key's first hit.
+
+    The window starts at the first hit (not at a calendar minute), so a burst
+    cannot double its allowance by straddling a minute boundary.
+    """
 
     def __init__(self, store: Store, limit: int, window: int = 60) -> None:
         self.store = store
@@ -105,8 +110,13 @@ class RateLimiter:
         self.window = window
 
     async def allow(self, key: str) -> bool:
-        bucket = f"ratelimit:{key}:{int(time.time() // self.window)}"
+        bucket = f"ratelimit:{key}"
+        now = time.time()
         raw = await self.store.get(bucket)
-        count = int(raw or 0) + 1
-        await self.store.set(bucket, str(count), expires_in=self.window)
+        started, count = (json.loads(raw) if raw else (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        count += 1
+        left = max(1, int(self.window - (now - started)))
+        await self.store.set(bucket, json.dumps([started, count]), expires_in=left)
         return count <= self.limit

@@ -20,7 +20,10 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(SingleLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
-    # Libraries log request URLs; keep them quiet so no identifier leaks through them.
-    for noisy in ("httpx", "httpcore", "authlib"):
+    # One copy of each line, ours: not also the root logger's plain (multi-line) one.
+    root.propagate = False
+    # Libraries log request URLs and SQL parameters; keep them quiet so no
+    # identifier leaks through them.
+    for noisy in ("httpx", "httpcore", "authlib", "aiosqlite", "sqlalchemy", "psycopg"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     root._portal_configured = True  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal.audit.service import Actor, record
 from portal.auth.viewer import load_viewer
 from portal.config import Settings
 from portal.core import i18n
@@ -118,6 +119,13 @@ class RequestContextMiddleware:
                 async with self.sessionmaker() as db:
                     today = date.today()
                     viewer, ended = await load_viewer(db, session.data, today)
+                    if viewer is not None and ended:
+                        # The right ended by itself (end date, birthday): say so in the log.
+                        gone = session.get("acting_for")
+                        await record(db, "acting.ended", Actor("person", viewer.person.id, "ended"),
+                                     subject_person_id=gone, on_behalf_of=gone,
+                                     detail={"reason": "representation no longer valid"})
+                        await db.commit()
                 if viewer is None:
                     session.clear()
                 elif ended:

@@ -255,12 +255,6 @@ def test_single_line_formatter_escapes_cr_lf_in_messages_and_tracebacks(captured
         assert "\n" not in formatter.format(record)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug, not in portal/people|audit|migrations: the 'portal' logger propagates to the "
-    "root logger, where Litestar's default LoggingConfig (configure_root_logger=True) has a "
-    "plain-format stream handler to stderr; every portal line is written twice and the second "
-    "copy keeps CR/LF raw. Fix: propagate=False on 'portal' in configure_logging, or give "
-    "Litestar a logging_config with SingleLineFormatter."))
 def test_a_crlf_value_that_reaches_a_portal_log_line_is_one_line_on_stderr(captured):
     _caplog, start, read_stderr = captured
     start()
