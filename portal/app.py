@@ -33,6 +33,8 @@ from portal.core.logging import configure_logging
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
 from portal.people import routes as people_routes
+from portal.plans import routes as plan_routes
+from portal.plans import staff_routes as plan_staff_routes
 from portal.site import routes as site_routes
 from portal.staff import routes as staff_routes
 
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None, *,
         *auth_routes.route_handlers,
         *people_routes.route_handlers,
         *consent_routes.route_handlers,
+        *plan_routes.route_handlers,
+        *plan_staff_routes.route_handlers,
         *staff_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),

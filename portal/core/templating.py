@@ -41,6 +41,25 @@ def idle_timeout(ctx) -> int:
     return ctx["request"].app.state.settings.idle_timeout
 
 
+def isodate(value: str, style: str = "date") -> str:
+    """A date stored as text (YYYY-MM-DD) in the active variant's format."""
+    from datetime import date as _date
+
+    try:
+        return i18n.format_date(_date.fromisoformat(value), style)
+    except (TypeError, ValueError):
+        return ""
+
+
+def isotime(value: str) -> str:
+    from datetime import time as _time
+
+    try:
+        return i18n.format_time(_time.fromisoformat(value))
+    except (TypeError, ValueError):
+        return ""
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -81,6 +100,8 @@ def make_environment() -> Environment:
         time=i18n.format_time,
         datetime=i18n.format_datetime,
         number=i18n.format_number,
+        isodate=isodate,
+        isotime=isotime,
     )
     return env
 

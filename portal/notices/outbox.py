@@ -39,6 +39,11 @@ TEMPLATES = {
            "Du kan svara när du vill. Logga in för att se frågan.\n\n"
            "Det här meddelandet går inte att svara på."),
     ),
+    "plan_published": (
+        N_("Det finns en ny version av planen"),
+        N_("Hej!\n\nDet finns en ny version av en plan i SIP-portalen. Logga in för att läsa "
+           "den.\n\nDet här meddelandet går inte att svara på."),
+    ),
     "consent_waiting": (
         N_("Du behöver svara i SIP-portalen"),
         N_("Hej!\n\nDet finns en fråga om samtycke som väntar på ditt svar i SIP-portalen. "

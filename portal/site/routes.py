@@ -17,6 +17,8 @@ from portal.config import Settings
 from portal.consent import services as consent_services
 from portal.core import i18n
 from portal.people.representation import acting_rights
+from portal.plans import content as plan_content
+from portal.plans import services as plan_services
 
 
 @get("/")
@@ -30,7 +32,14 @@ async def start(request: Request, db: NamedDependency[AsyncSession]) -> Template
     consent = None
     if not viewer.acting_for_other or viewer.right.allows("consent"):
         consent = await consent_services.overview(db, viewer.acting_for, date.today())
-    return Template("site/start.html", context={"rights": rights, "consent": consent})
+    plan = follow_up = None
+    if not viewer.acting_for_other or viewer.right.allows("plan:read"):
+        plan = await plan_services.active_plan(db, viewer.acting_for.id)
+        if plan is not None:
+            current = await plan_services.version(db, plan.id, plan.current_version)
+            follow_up = plan_content.load(current.content)["follow_up"] if current else None
+    return Template("site/start.html", context={"rights": rights, "consent": consent,
+                                                "plan": plan, "follow_up": follow_up})
 
 
 @get("/kontakt")

@@ -1,0 +1,120 @@
+"""Reading the plan editor's forms: whitelisted fields, plain errors, nothing lost."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from portal.core.i18n import N_
+from portal.core.ids import new_id
+from portal.plans.content import ACTION_STATUSES, TEXT_MAX, TEXT_SECTIONS
+
+SHORT_MAX = 200
+
+
+def _text(form, name: str, limit: int = SHORT_MAX) -> str:
+    return str(form.get(name) or "").replace("\r\n", "\n")[:limit * 2]
+
+
+def _date(value: str, errors: dict, name: str, required: bool = False) -> str:
+    if not value:
+        if required:
+            errors[name] = N_("Skriv ett datum.")
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        errors[name] = N_("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.")
+        return value
+
+
+def _check_text(value: str, errors: dict, name: str, limit: int) -> None:
+    if "\x00" in value:
+        errors[name] = N_("Texten innehåller tecken som inte går att spara.")
+    elif len(value) > limit:
+        errors[name] = N_("Texten är för lång. Korta den lite.")
+
+
+def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
+                 draft: dict) -> tuple[dict, dict, dict]:
+    """Return (changes to the draft, errors, what was typed to show again)."""
+    errors: dict[str, str] = {}
+    typed: dict = {}
+    if section in TEXT_SECTIONS:
+        value = _text(form, "text", TEXT_MAX)
+        _check_text(value, errors, "text", TEXT_MAX)
+        typed["text"] = value
+        return {section: value.strip()}, errors, typed
+    if section == "action_add":
+        typed = {k: _text(form, k) for k in ("what", "unit_id", "responsible", "start", "end",
+                                             "status")}
+        _check_text(typed["what"], errors, "what", SHORT_MAX * 5)
+        if not typed["what"].strip():
+            errors["what"] = N_("Skriv vad som ska göras.")
+        if typed["unit_id"] not in unit_ids:
+            errors["unit_id"] = N_("Välj vilken verksamhet som ansvarar.")
+        _check_text(typed["responsible"], errors, "responsible", SHORT_MAX)
+        start = _date(typed["start"], errors, "start")
+        end = _date(typed["end"], errors, "end")
+        if start and end and not errors.get("end") and end < start:
+            errors["end"] = N_("Slutdatumet kan inte vara före startdatumet.")
+        if typed["status"] not in ACTION_STATUSES:
+            errors["status"] = N_("Välj en status.")
+        action = {"id": new_id(), "what": typed["what"].strip(), "unit_id": typed["unit_id"],
+                  "responsible": typed["responsible"].strip(), "start": start, "end": end,
+                  "status": typed["status"]}
+        return {"actions": [*draft["actions"], action]}, errors, typed
+    if section == "action_remove":
+        target = str(form.get("item") or "")
+        return {"actions": [a for a in draft["actions"] if a["id"] != target]}, errors, typed
+    if section == "coordinator":
+        chosen = str(form.get("coordinator_id") or "")
+        typed["coordinator_id"] = chosen
+        if chosen not in staff_ids:
+            errors["coordinator_id"] = N_("Välj en samordnare.")
+        return {"coordinator_id": chosen}, errors, typed
+    if section == "contact_add":
+        typed = {k: _text(form, k) for k in ("name", "role", "phone", "hours")}
+        if not typed["name"].strip():
+            errors["name"] = N_("Skriv kontaktens namn.")
+        for key in typed:
+            _check_text(typed[key], errors, key, SHORT_MAX)
+        contact = {"id": new_id(), **{k: v.strip() for k, v in typed.items()}}
+        return {"contacts": [*draft["contacts"], contact]}, errors, typed
+    if section == "contact_remove":
+        target = str(form.get("item") or "")
+        return {"contacts": [c for c in draft["contacts"] if c["id"] != target]}, errors, typed
+    if section == "relative_add":
+        typed = {k: _text(form, k) for k in ("name", "relation")}
+        if not typed["name"].strip():
+            errors["name"] = N_("Skriv den närståendes namn.")
+        for key in typed:
+            _check_text(typed[key], errors, key, SHORT_MAX)
+        relative = {"id": new_id(), **{k: v.strip() for k, v in typed.items()}}
+        return {"relatives": [*draft["relatives"], relative]}, errors, typed
+    if section == "relative_remove":
+        target = str(form.get("item") or "")
+        return {"relatives": [r for r in draft["relatives"] if r["id"] != target]}, errors, typed
+    if section == "follow_up":
+        typed = {k: _text(form, k) for k in ("date", "time", "place")}
+        day = _date(typed["date"], errors, "date", required=True)
+        clock = typed["time"]
+        if clock:
+            try:
+                clock = time.fromisoformat(clock).strftime("%H:%M")
+            except ValueError:
+                errors["time"] = N_("Skriv klockslaget som TT:MM, till exempel 14:30.")
+        _check_text(typed["place"], errors, "place", SHORT_MAX)
+        return {"follow_up": {"date": day, "time": clock, "place": typed["place"].strip()}}, \
+            errors, typed
+    if section == "dates":
+        typed = {k: _text(form, k) for k in ("start", "end", "evaluation")}
+        values = {k: _date(typed[k], errors, k) for k in typed}
+        if values["start"] and values["end"] and "end" not in errors and values["end"] < values["start"]:
+            errors["end"] = N_("Slutdatumet kan inte vara före startdatumet.")
+        return values, errors, typed
+    raise KeyError(section)
+
+
+SECTION_NAMES = ("important", "self_can", "need_help", "action_add", "action_remove",
+                 "coordinator", "contact_add", "contact_remove", "relative_add",
+                 "relative_remove", "follow_up", "dates")

@@ -1,0 +1,63 @@
+"""Coordinated individual plans (SIP): a plan, its published versions, who saw what.
+
+A plan is `draft` until first published, then `active`, finally `closed`.
+At most one plan per person is open (draft or active): a partial unique index.
+Published versions are append-only; the draft is edited with a revision
+number so that two editors never overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from portal.core.db import UTCDateTime
+from portal.core.ids import new_id, utcnow
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    __table_args__ = (
+        Index("one_open_plan_per_person", "person_id", unique=True,
+              sqlite_where=text("status != 'closed'"),
+              postgresql_where=text("status != 'closed'")),
+    )
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=32)
+    status: str = Field(default="draft", max_length=20)  # draft, active, closed
+    draft: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    draft_revision: int = 0
+    current_version: int = 0  # 0: never published
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_by: str = Field(foreign_key="staff_member.id", max_length=32)
+    draft_updated_at: datetime = Field(default_factory=utcnow,
+                                       sa_column=Column(UTCDateTime, nullable=False))
+    draft_updated_by: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    closed_by: str | None = Field(default=None, max_length=32)
+    close_reason: str | None = Field(default=None, max_length=500)
+
+
+class PlanVersion(SQLModel, table=True):
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    plan_id: str = Field(foreign_key="plan.id", index=True, max_length=32)
+    number: int
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    published_by: str = Field(foreign_key="staff_member.id", max_length=32)
+
+
+class PlanSeen(SQLModel, table=True):
+    """The newest version a reader has seen: drives "Vad har ändrats"."""
+
+    __tablename__ = "plan_seen"
+    __table_args__ = (UniqueConstraint("plan_id", "reader_id"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    plan_id: str = Field(foreign_key="plan.id", max_length=32)
+    reader_id: str = Field(foreign_key="person.id", max_length=32)
+    version: int
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

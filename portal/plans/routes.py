@@ -1,0 +1,118 @@
+"""The person's plan (and a representative's view of it): read, versions, earlier plans, .ics."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Template
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.auth.guards import requires_person
+from portal.auth.viewer import Viewer
+from portal.people.models import Person, StaffMember, Unit
+from portal.plans import calendar, services
+from portal.plans import content as plan_content
+
+
+def _reader(request: Request) -> tuple[Viewer, Person]:
+    viewer: Viewer = request.scope["state"]["viewer"]
+    if viewer.acting_for_other and not viewer.right.allows("plan:read"):
+        raise PermissionDeniedException()
+    return viewer, viewer.acting_for
+
+
+async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
+    """Names for the ids in the content: units, the coordinator and their unit."""
+    units = {u.id: u for u in (await db.exec(select(Unit).where(
+        Unit.country == person.country))).all()}
+    coordinator = await db.get(StaffMember, content["coordinator_id"]) \
+        if content.get("coordinator_id") else None
+    return {
+        "content": content, "units": units, "coordinator": coordinator,
+        "coordinator_unit": units.get(coordinator.unit_id) if coordinator else None,
+        "statuses": plan_content.ACTION_STATUSES, "person": person,
+    }
+
+
+async def _log(db: AsyncSession, viewer: Viewer, person: Person, plan, number: int) -> None:
+    await services.log_read(db, viewer.actor(), person, plan, number,
+                            person.id if viewer.acting_for_other else None)
+
+
+@get("/plan", guards=[requires_person])
+async def my_plan(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+    viewer, person = _reader(request)
+    plan = await services.active_plan(db, person.id)
+    earlier = await services.closed_plans(db, person.id)
+    if plan is None:
+        return Template("plans/none.html", context={"person": person, "earlier": earlier})
+    reading = await services.read_current(db, plan, viewer.person.id)
+    await _log(db, viewer, person, plan, plan.current_version)
+    await db.commit()
+    context = await plan_context(db, reading.content, person)
+    publisher = await db.get(StaffMember, reading.version.published_by)
+    return Template("plans/plan.html", context={
+        **context, "plan": plan, "version": reading.version, "changed": reading.changed,
+        "publisher": publisher, "earlier": earlier, "archived": False,
+    })
+
+
+@get("/plan/versioner", guards=[requires_person])
+async def plan_versions(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+    _, person = _reader(request)
+    plan = await services.active_plan(db, person.id)
+    if plan is None:
+        raise NotFoundException()
+    return Template("plans/versions.html", context={
+        "plan": plan, "versions": await services.versions(db, plan.id), "person": person})
+
+
+async def _archived_version(request: Request, db: AsyncSession, plan_id: str,
+                            number: int) -> Template:
+    viewer, person = _reader(request)
+    plan = await services.plan_of_person(db, plan_id, person.id)
+    found = await services.version(db, plan.id, number) if plan else None
+    if found is None:
+        raise NotFoundException()  # the same for "not yours" and "does not exist"
+    await _log(db, viewer, person, plan, number)
+    await db.commit()
+    context = await plan_context(db, plan_content.load(found.content), person)
+    publisher = await db.get(StaffMember, found.published_by)
+    return Template("plans/plan.html", context={
+        **context, "plan": plan, "version": found, "changed": set(), "publisher": publisher,
+        "earlier": [], "archived": True,
+    })
+
+
+@get("/plan/{plan_id:str}/version/{number:int}", guards=[requires_person])
+async def plan_version(request: Request, plan_id: FromPath[str], number: FromPath[int],
+                       db: NamedDependency[AsyncSession]) -> Template:
+    return await _archived_version(request, db, plan_id, number)
+
+
+@get("/plan/tidigare", guards=[requires_person])
+async def earlier_plans(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+    _, person = _reader(request)
+    return Template("plans/earlier.html", context={
+        "plans": await services.closed_plans(db, person.id), "person": person})
+
+
+@get("/plan/kalender.ics", guards=[requires_person])
+async def plan_calendar(request: Request, db: NamedDependency[AsyncSession]) -> Response:
+    viewer, person = _reader(request)
+    plan = await services.active_plan(db, person.id)
+    current = await services.version(db, plan.id, plan.current_version) if plan else None
+    content = plan_content.load(current.content) if current else None
+    if content is None or not content["follow_up"].get("date"):
+        raise NotFoundException()
+    await _log(db, viewer, person, plan, plan.current_version)
+    await db.commit()
+    body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="uppfoljning.ics"'})
+
+
+route_handlers = [my_plan, plan_versions, plan_version, earlier_plans, plan_calendar]

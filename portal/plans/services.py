@@ -1,0 +1,208 @@
+"""Plans: read, draft, publish, close — with access rules and the access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import Actor, record
+from portal.consent import services as consent
+from portal.core.ids import utcnow
+from portal.notices.outbox import enqueue
+from portal.people.models import Person, Representation, StaffMember
+from portal.people.representation import is_valid
+from portal.plans import content as plan_content
+from portal.plans.models import Plan, PlanSeen, PlanVersion
+
+
+class Conflict(Exception):
+    """The draft changed since the form was shown."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__("draft changed")
+        self.plan = plan
+
+
+async def open_plan(db: AsyncSession, person_id: str) -> Plan | None:
+    return (await db.exec(select(Plan).where(Plan.person_id == person_id,
+                                             Plan.status != "closed"))).first()
+
+
+async def active_plan(db: AsyncSession, person_id: str) -> Plan | None:
+    return (await db.exec(select(Plan).where(Plan.person_id == person_id,
+                                             Plan.status == "active"))).first()
+
+
+async def closed_plans(db: AsyncSession, person_id: str) -> list[Plan]:
+    return list((await db.exec(select(Plan).where(Plan.person_id == person_id,
+                                                  Plan.status == "closed")
+                               .order_by(col(Plan.closed_at).desc()))).all())
+
+
+async def plan_of_person(db: AsyncSession, plan_id: str, person_id: str) -> Plan | None:
+    plan = await db.get(Plan, plan_id)
+    return plan if plan is not None and plan.person_id == person_id else None
+
+
+async def version(db: AsyncSession, plan_id: str, number: int) -> PlanVersion | None:
+    return (await db.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id,
+                                                    PlanVersion.number == number))).first()
+
+
+async def versions(db: AsyncSession, plan_id: str) -> list[PlanVersion]:
+    return list((await db.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                               .order_by(col(PlanVersion.number).desc()))).all())
+
+
+async def staff_may_see(db: AsyncSession, staff: StaffMember, person: Person, today: date) -> bool:
+    """A unit that takes part (works with the person) and is covered by consent."""
+    return (await consent.unit_works_with(db, staff.unit_id, person.id)
+            and await consent.unit_has_consent(db, person, staff.unit_id, today))
+
+
+async def log_read(db: AsyncSession, actor: Actor, person: Person, plan: Plan, number: int,
+                   on_behalf_of: str | None) -> None:
+    """The access log: every read by staff or a representative (who, role, unit, for whom)."""
+    if actor.type == "staff" or on_behalf_of:
+        await record(db, "plan.read", actor, subject_person_id=person.id,
+                     on_behalf_of=on_behalf_of, object_type="plan", object_id=plan.id,
+                     detail={"version": number})
+
+
+async def mark_seen(db: AsyncSession, plan: Plan, reader_id: str, number: int) -> int | None:
+    """Remember the newest version this reader has seen; return the one seen before."""
+    seen = (await db.exec(select(PlanSeen).where(PlanSeen.plan_id == plan.id,
+                                                 PlanSeen.reader_id == reader_id))).first()
+    before = seen.version if seen else None
+    if seen is None:
+        db.add(PlanSeen(plan_id=plan.id, reader_id=reader_id, version=number))
+    elif seen.version < number:
+        seen.version = number
+        seen.seen_at = utcnow()
+    return before
+
+
+@dataclass
+class Reading:
+    plan: Plan
+    version: PlanVersion
+    content: dict
+    changed: set[str]  # sections changed since the reader last looked
+    first_visit: bool
+
+
+async def read_current(db: AsyncSession, plan: Plan, reader_id: str) -> Reading:
+    current = await version(db, plan.id, plan.current_version)
+    seen_before = await mark_seen(db, plan, reader_id, plan.current_version)
+    before = None
+    if seen_before is not None and seen_before < plan.current_version:
+        old = await version(db, plan.id, seen_before)
+        before = plan_content.load(old.content) if old else None
+    content = plan_content.load(current.content)
+    return Reading(plan, current, content, plan_content.changed_sections(before, content),
+                   seen_before is None)
+
+
+# --- staff: write -------------------------------------------------------------------------
+
+
+async def create_plan(db: AsyncSession, person: Person, staff: StaffMember) -> Plan:
+    existing = await open_plan(db, person.id)
+    if existing is not None:
+        return existing
+    draft = dict(plan_content.EMPTY, coordinator_id=staff.id)
+    plan = Plan(person_id=person.id, created_by=staff.id, draft=plan_content.dump(draft),
+                draft_updated_by=staff.id)
+    try:
+        async with db.begin_nested():
+            db.add(plan)
+    except IntegrityError:  # another contact person created it a moment ago
+        return await open_plan(db, person.id)  # type: ignore[return-value]
+    await record(db, "plan.created", _actor(staff), subject_person_id=person.id,
+                 on_behalf_of=person.id, object_type="plan", object_id=plan.id)
+    await db.commit()
+    return plan
+
+
+def _actor(staff: StaffMember) -> Actor:
+    return Actor("staff", staff.id, "staff", staff.unit_id)
+
+
+async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
+                     changes: dict) -> Plan:
+    """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict."""
+    draft = plan_content.load(plan.draft)
+    draft.update(changes)
+    result = await db.exec(
+        update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,
+                           Plan.status != "closed")
+        .values(draft=plan_content.dump(draft), draft_revision=revision + 1,
+                draft_updated_at=utcnow(), draft_updated_by=staff.id)
+    )
+    if result.rowcount != 1:
+        plan_id = plan.id  # read before the rollback expires the object
+        await db.rollback()
+        fresh = await db.get(Plan, plan_id)
+        await db.refresh(fresh)
+        raise Conflict(fresh)
+    await record(db, "plan.draft_saved", _actor(staff), subject_person_id=plan.person_id,
+                 on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
+                 detail={"sections": sorted(changes)})
+    await db.commit()
+    await db.refresh(plan)
+    return plan
+
+
+async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int) -> PlanVersion:
+    """Publish the draft as the next version, once (a repeated form is a Conflict)."""
+    result = await db.exec(
+        update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,
+                           Plan.status != "closed")
+        .values(current_version=Plan.current_version + 1, status="active",
+                draft_revision=revision + 1)
+    )
+    if result.rowcount != 1:
+        plan_id = plan.id  # read before the rollback expires the object
+        await db.rollback()
+        fresh = await db.get(Plan, plan_id)
+        await db.refresh(fresh)
+        raise Conflict(fresh)
+    await db.refresh(plan)
+    published = PlanVersion(plan_id=plan.id, number=plan.current_version, content=plan.draft,
+                            published_by=staff.id)
+    db.add(published)
+    await record(db, "plan.published", _actor(staff), subject_person_id=plan.person_id,
+                 on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
+                 detail={"version": published.number})
+    await _notify_followers(db, plan)
+    await db.commit()
+    return published
+
+
+async def _notify_followers(db: AsyncSession, plan: Plan) -> None:
+    person = await db.get(Person, plan.person_id)
+    await enqueue(db, person, "plan_published")
+    today = date.today()
+    reps = (await db.exec(select(Representation).where(
+        Representation.represented_id == person.id))).all()
+    for rep in reps:
+        if "plan:read" in rep.scopes and is_valid(rep, person, today):
+            follower = await db.get(Person, rep.representative_id)
+            if follower is not None:
+                await enqueue(db, follower, "plan_published")
+
+
+async def close(db: AsyncSession, plan: Plan, staff: StaffMember, reason: str) -> Plan:
+    plan.status = "closed"
+    plan.closed_at = utcnow()
+    plan.closed_by = staff.id
+    plan.close_reason = reason
+    await record(db, "plan.closed", _actor(staff), subject_person_id=plan.person_id,
+                 on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id)
+    await db.commit()
+    return plan

@@ -1,0 +1,189 @@
+"""Writing the plan: contact persons create, edit, preview, publish and close it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.auth.guards import requires_staff
+from portal.auth.viewer import Viewer
+from portal.consent import services as consent
+from portal.core import i18n
+from portal.core.i18n import N_
+from portal.notices.outbox import locale_for
+from portal.people.models import Person, StaffMember, Unit
+from portal.plans import content as plan_content
+from portal.plans import readability, services
+from portal.plans.forms import SECTION_NAMES, read_section
+from portal.plans.routes import plan_context
+
+REASON_MAX = 500
+ANCHORS = {"action_add": "actions", "action_remove": "actions", "contact_add": "contacts",
+           "contact_remove": "contacts", "relative_add": "contacts", "relative_remove": "contacts"}
+
+
+async def _subject(request: Request, db: AsyncSession, person_id: str) -> tuple[Viewer, Person]:
+    viewer: Viewer = request.scope["state"]["viewer"]
+    person = await db.get(Person, person_id)
+    if person is None or not await services.staff_may_see(db, viewer.staff, person, date.today()):
+        raise PermissionDeniedException()  # the same answer whether the person exists or not
+    return viewer, person
+
+
+async def _choices(db: AsyncSession, person: Person) -> tuple[list[Unit], list[StaffMember]]:
+    """Units that take part (covered by consent) and their staff, for the editor's lists."""
+    view = await consent.overview(db, person, date.today())
+    units = view.active_units
+    staff = list((await db.exec(select(StaffMember).where(
+        col(StaffMember.unit_id).in_([u.id for u in units])).order_by(StaffMember.given_name))).all())
+    return units, staff
+
+
+async def _editor(db: AsyncSession, request: Request, person: Person, plan, *, status: int = 200,
+                  errors: dict | None = None, typed: dict | None = None, section: str = "",
+                  conflict: bool = False) -> Template:
+    viewer: Viewer = request.scope["state"]["viewer"]
+    draft = plan_content.load(plan.draft)
+    units, staff = await _choices(db, person)
+    context = await plan_context(db, draft, person)
+    await services.log_read(db, viewer.actor(), person, plan, plan.current_version, person.id)
+    await db.commit()
+    updated_by = await db.get(StaffMember, plan.draft_updated_by) if plan.draft_updated_by else None
+    return Template("plans/editor.html", status_code=status, context={
+        **context, "plan": plan, "draft": draft, "choice_units": units, "choice_staff": staff,
+        "errors": errors or {}, "typed": typed or {}, "section": section, "conflict": conflict,
+        "updated_by": updated_by, "lix": {s: readability.analyse(draft[s])
+                                          for s in plan_content.TEXT_SECTIONS},
+    })
+
+
+@get("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
+async def plan_editor(request: Request, person_id: FromPath[str],
+                      db: NamedDependency[AsyncSession]) -> Template:
+    _, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None:
+        return Template("plans/editor_none.html", context={
+            "person": person, "earlier": await services.closed_plans(db, person.id)})
+    return await _editor(db, request, person, plan)
+
+
+@post("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
+async def plan_create(request: Request, person_id: FromPath[str],
+                      db: NamedDependency[AsyncSession]) -> Response:
+    viewer, person = await _subject(request, db, person_id)
+    await services.create_plan(db, person, viewer.staff)
+    return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
+
+
+@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", guards=[requires_staff])
+async def plan_save_section(request: Request, person_id: FromPath[str], section: FromPath[str],
+                            db: NamedDependency[AsyncSession]) -> Response:
+    viewer, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None or section not in SECTION_NAMES:
+        raise NotFoundException()
+    form = await request.form()
+    try:
+        revision = int(form.get("revision") or -1)
+    except ValueError:
+        revision = -1
+    units, staff = await _choices(db, person)
+    changes, errors, typed = read_section(section, form, {u.id for u in units},
+                                          {s.id for s in staff}, plan_content.load(plan.draft))
+    if errors:
+        return await _editor(db, request, person, plan, status=400, errors=errors, typed=typed,
+                             section=section)
+    try:
+        await services.save_draft(db, plan, viewer.staff, revision, changes)
+    except services.Conflict as conflict:
+        await db.refresh(person)  # the rollback expired it
+        # Someone saved first: show their version and keep what this person typed.
+        return await _editor(db, request, person, conflict.plan, status=409, typed=typed,
+                             section=section, conflict=True)
+    request.scope["state"]["session"].flash(N_("Ändringen är sparad i utkastet."), "success")
+    anchor = ANCHORS.get(section, section)
+    return Redirect(f"/personal/personer/{person_id}/plan#{anchor}", status_code=303)
+
+
+@post("/personal/personer/{person_id:str}/plan/publicera", guards=[requires_staff])
+async def plan_publish(request: Request, person_id: FromPath[str],
+                       db: NamedDependency[AsyncSession]) -> Response:
+    viewer, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None:
+        raise NotFoundException()
+    form = await request.form()
+    try:
+        revision = int(form.get("revision") or -1)
+    except ValueError:
+        revision = -1
+    try:
+        published = await services.publish(db, plan, viewer.staff, revision)
+    except services.Conflict as conflict:
+        await db.refresh(person)  # the rollback expired it
+        return await _editor(db, request, person, conflict.plan, status=409, conflict=True,
+                             section="publish")
+    request.scope["state"]["session"].flash(
+        N_("Planen är publicerad. Personen kan läsa den nu."), "success")
+    return Redirect(f"/personal/personer/{person_id}/plan?publicerad={published.number}",
+                    status_code=303)
+
+
+@post("/personal/personer/{person_id:str}/plan/avsluta", guards=[requires_staff])
+async def plan_close(request: Request, person_id: FromPath[str],
+                     db: NamedDependency[AsyncSession]) -> Response:
+    viewer, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None:
+        return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
+    form = await request.form()
+    reason = str(form.get("reason") or "").strip()
+    if not reason or len(reason) > REASON_MAX or "\x00" in reason:
+        message = (N_("Skriv varför planen avslutas.") if not reason
+                   else N_("Texten är för lång. Korta den lite."))
+        return await _editor(db, request, person, plan, status=400, section="close",
+                             errors={"reason": message}, typed={"reason": reason})
+    await services.close(db, plan, viewer.staff, reason)
+    request.scope["state"]["session"].flash(N_("Planen är avslutad."), "success")
+    return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
+
+
+@get("/personal/personer/{person_id:str}/plan/forhandsvisning", guards=[requires_staff])
+async def plan_preview(request: Request, person_id: FromPath[str],
+                       db: NamedDependency[AsyncSession]) -> Template:
+    """The draft as the person will see it, in the person's own language variant."""
+    _, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None:
+        raise NotFoundException()
+    draft = plan_content.load(plan.draft)
+    locale = locale_for(person)
+    request.scope["state"]["locale"] = locale
+    i18n.current_locale.set(locale)  # this request only: the preview speaks the person's variant
+    context = await plan_context(db, draft, person)
+    return Template("plans/preview.html", context={**context, "plan": plan, "changed": set()})
+
+
+@post("/personal/lix", guards=[requires_staff])
+async def plan_lix(request: Request) -> Template:
+    """htmx: readability of the text as it is typed (debounced in the page)."""
+    form = await request.form()
+    section = str(form.get("section") or "")
+    if section not in plan_content.TEXT_SECTIONS:
+        raise NotFoundException()
+    text = str(form.get("text") or "")[:plan_content.TEXT_MAX]
+    return Template("plans/_lix.html", context={"result": readability.analyse(text),
+                                                 "section": section,
+                                                 "target": readability.TARGET})
+
+
+route_handlers = [plan_editor, plan_create, plan_save_section, plan_publish, plan_close,
+                  plan_preview, plan_lix]
