@@ -5,10 +5,13 @@ Defaults (configuration, documented in the README):
   (1177 practice); from 13 the young person answers for themselves.
 - Finland: guardians act until 18 (MittKanta practice); from 12 the child's
   own view must be heard and the page says so.
+- Sweden: from 10 the page asks the guardian to hear the child's view.
+Environment: PORTAL_GUARDIAN_AGE_LIMIT_SE/_FI, PORTAL_CHILD_VIEW_FROM_SE/_FI.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import date
 
 from sqlmodel import select
@@ -17,7 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.people.models import Person, Representation
 from portal.people.representation import is_valid
 
-CHILD_VIEW_FROM = {"SE": 10, "FI": 12}
+CHILD_VIEW_FROM = {
+    "SE": int(os.environ.get("PORTAL_CHILD_VIEW_FROM_SE", "10")),
+    "FI": int(os.environ.get("PORTAL_CHILD_VIEW_FROM_FI", "12")),
+}
 
 
 async def deciders(db: AsyncSession, person: Person, today: date) -> frozenset[str]:

@@ -8,6 +8,7 @@ or a birthday takes effect at once.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +30,10 @@ ALL_SCOPES = " ".join(SCOPES)
 # Until which age a guardian may act for a child in the e-service.
 # Sweden (1177 practice): until the child turns 13. Finland (MittKanta):
 # until 18, unless staff have judged that the child decides alone.
-GUARDIAN_AGE_LIMIT = {"SE": 13, "FI": 18}
+GUARDIAN_AGE_LIMIT = {
+    "SE": int(os.environ.get("PORTAL_GUARDIAN_AGE_LIMIT_SE", "13")),
+    "FI": int(os.environ.get("PORTAL_GUARDIAN_AGE_LIMIT_FI", "18")),
+}
 
 KIND_REASON = {
     "guardian": N_("Du är vårdnadshavare."),
