@@ -25,8 +25,8 @@ from portal.auth import routes as auth_routes
 from portal.auth.accounts import RateLimiter
 from portal.auth.oidc import OIDCProvider
 from portal.auth.sessions import SessionMiddleware
-from portal.consent import routes as consent_routes
 from portal.config import Settings, get_settings
+from portal.consent import routes as consent_routes
 from portal.core import errors
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging

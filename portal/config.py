@@ -89,10 +89,10 @@ class Settings:
             client = replace(client, issuer=self.dev_issuer)
         return client
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
-    def check(self) -> "Settings":
+    def check(self) -> Settings:
         if self.country not in {"SE", "FI"}:
             raise ConfigError("PORTAL_COUNTRY must be SE or FI")
         if self.production:

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel
 from portal.audit.models import AuditEvent  # noqa: F401
 from portal.consent.models import CareRelation, ConsentAct, ConsentEvent, ConsentWording  # noqa: F401
 from portal.notices.models import OutboxMessage  # noqa: F401
-from portal.plans.models import Plan, PlanSeen, PlanVersion  # noqa: F401
 from portal.people.models import LoginIdentity, Person, Representation, StaffMember, Unit  # noqa: F401
+from portal.plans.models import Plan, PlanSeen, PlanVersion  # noqa: F401
 
 metadata = SQLModel.metadata

@@ -8,9 +8,8 @@ the `nonce` bound to this browser session.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import authlib.deprecate  # noqa: F401  (installs its own "always" filter first)
 import httpx

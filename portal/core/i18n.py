@@ -150,5 +150,5 @@ def format_datetime(value: datetime, locale: str | None = None) -> str:
     return pattern % {"date": format_date(value, "date", locale), "time": format_time(value, locale)}
 
 
-def format_number(value: float | int, locale: str | None = None) -> str:
+def format_number(value: float, locale: str | None = None) -> str:
     return format_decimal(value, locale=_babel_locale(locale or current_locale.get()))

@@ -5,22 +5,19 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-from litestar.testing import TestClient
 from sqlmodel import Session as DBSession
 from sqlmodel import col, select
 
 from portal.audit.models import AuditEvent
-from portal.config import Settings
 from portal.core.db import make_sync_engine
 from portal.people.models import StaffMember
-from tests.conftest import BASE_URL, Page, build_app, choose_at_provider, login, query_of
+from tests.conftest import BASE_URL, Page, choose_at_provider, login, query_of
 
 COOKIE = "sip_session"
 B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-from tests.shared_app import app, client, module_client, settings  # noqa: E402,F401
+from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 
 def audit_events(database_url: str, action: str, actor_id: str) -> list[AuditEvent]:

@@ -21,8 +21,7 @@ PROD_URL = "https://sip.example.se"
 PROD_ISSUER = "https://idp.example.se"
 
 
-from tests.shared_app import app, client, module_client, settings  # noqa: E402,F401
-
+from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 # --- helpers --------------------------------------------------------------------------
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from litestar.testing import TestClient
 
-from portal.config import Settings
-from tests.conftest import BASE_URL, Page, build_app, login
+from tests.conftest import BASE_URL, Page, login
 
 STALE = "Sidan hade blivit för gammal"
 
 
-from tests.shared_app import app, client, module_client, settings  # noqa: E402,F401
+from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 
 def assert_stale_page(response) -> None:

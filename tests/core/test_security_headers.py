@@ -7,9 +7,8 @@ import json
 import pytest
 from litestar.testing import TestClient
 
-from portal.config import Settings
 from tests.auth.test_sessions import PROD_URL, production_app
-from tests.conftest import BASE_URL, Page, build_app, login
+from tests.conftest import Page, login
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -19,7 +18,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PROVIDER_CSP = CSP.replace("form-action 'self'", "form-action 'self' https://idp.example.se")
 
 
-from tests.shared_app import app, client, module_client, settings  # noqa: E402,F401
+from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 
 def assert_browser_headers(response, csp: str = CSP, production: bool = False) -> None:

@@ -3,13 +3,12 @@
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import portal.core.db
 from portal.migrations.append_only import allow_changes, forbid_changes
-
 
 revision = '0003'
 down_revision = '0002'
