@@ -3,7 +3,10 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
@@ -12,14 +15,11 @@ CHROMIUM := /usr/bin/chromium
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-
-install: $(UV) ## install the Python packages from the lock file
-	@test -x "$(UV)" || { echo "uv not found"; exit 1; }
+install: ## install the Python packages from the lock file
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked --quiet
 
-run: install ## run the portal on http://127.0.0.1:$${PORTAL_PORT:-8000} (SQLite, demo data, development login)
+run: install ## run the portal on http://127.0.0.1:8000 (port: PORTAL_PORT) with SQLite, demo data, development login
 	$(PY) -m portal migrate
 	$(PY) -m portal demo
 	$(PY) -m portal serve
