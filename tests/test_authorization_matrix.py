@@ -109,6 +109,33 @@ ROUTES: dict[tuple[str, str], Row] = {
         "/personal/personer/{viola}/samtycke", staff_only(OK)),
     ("/personal/personer/{person_id:str}/samtycke", "POST"): Row(
         "/personal/personer/{viola}/samtycke", staff_only(BAD)),
+    # Plans. The rows assume Viola has a published plan with a follow-up date and has
+    # consented for Anna's unit (`viola_has_a_plan` below makes sure of it).
+    ("/plan", "GET"): Row("/plan", person_only(OK)),
+    ("/plan/versioner", "GET"): Row("/plan/versioner", person_only(OK)),
+    ("/plan/{plan_id:str}/version/{number:int}", "GET"): Row(
+        "/plan/AAAAAAAAAAAAAAAAAAAAAA/version/1", person_only(NOT_FOUND),
+        note="a made-up plan looks the same as someone else's"),
+    ("/plan/tidigare", "GET"): Row("/plan/tidigare", person_only(OK)),
+    ("/plan/kalender.ics", "GET"): Row("/plan/kalender.ics", person_only(OK)),
+    ("/personal/personer/{person_id:str}/plan", "GET"): Row(
+        "/personal/personer/{viola}/plan", staff_only(OK)),
+    ("/personal/personer/{person_id:str}/plan", "POST"): Row(
+        "/personal/personer/{viola}/plan", staff_only(Expect(303)),
+        note="creating when a plan is open just returns to it"),
+    ("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", "POST"): Row(
+        "/personal/personer/{viola}/plan/avsnitt/important", staff_only(Expect(409)),
+        note="no revision in the form: a stale form, nothing saved"),
+    ("/personal/personer/{person_id:str}/plan/publicera", "POST"): Row(
+        "/personal/personer/{viola}/plan/publicera", staff_only(Expect(409)),
+        note="no revision in the form: nothing published"),
+    ("/personal/personer/{person_id:str}/plan/avsluta", "POST"): Row(
+        "/personal/personer/{viola}/plan/avsluta", staff_only(BAD),
+        note="no reason: form errors, nothing closed"),
+    ("/personal/personer/{person_id:str}/plan/forhandsvisning", "GET"): Row(
+        "/personal/personer/{viola}/plan/forhandsvisning", staff_only(OK)),
+    ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND),
+                                   note="no section: nothing to measure"),
 }
 
 # Served files: the same for everyone.
@@ -225,7 +252,46 @@ def check_session_after(client: TestClient, persona: str, row: Row, where: str) 
         assert signed_in, f"{where}: the request ended the session"
 
 
+@pytest.fixture
+def viola_has_a_plan(app, demo_ids):
+    """Viola consents for Kalmar vårdcentral and has a published plan with a follow-up."""
+    import asyncio
+    from datetime import date
+
+    from sqlmodel import select
+
+    from portal.audit.service import Actor
+    from portal.consent import services as consent
+    from portal.consent.forms import new_key
+    from portal.people.models import Person, StaffMember, Unit
+    from portal.plans import content as plan_content
+    from portal.plans import services as plans
+
+    async def work():
+        async with app.state.sessionmaker() as db:
+            viola = await db.get(Person, demo_ids["viola"])
+            unit = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-vc"))).one()
+            anna = (await db.exec(select(StaffMember).where(
+                StaffMember.unit_id == unit.id, StaffMember.given_name == "Anna"))).one()
+            if not await consent.unit_has_consent(db, viola, unit.id, date.today()):
+                seq = (await consent.overview(db, viola, date.today())).seq
+                await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
+                                     given_by=viola.id, decision="give", unit_ids=[unit.id],
+                                     idempotency_key=new_key(), seen_seq=seq, locale="sv",
+                                     today=date.today())
+            plan = await plans.create_plan(db, viola, anna)
+            draft = plan_content.load(plan.draft)
+            if plan.status != "active" or not draft["follow_up"].get("date"):
+                draft["follow_up"] = {"date": "2026-12-08", "time": "10:00", "place": "Hemma"}
+                plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
+                                              {"follow_up": draft["follow_up"]})
+                await plans.publish(db, plan, anna, plan.draft_revision)
+
+    asyncio.run(work())
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.usefixtures("viola_has_a_plan")
 def test_authorization_matrix(app, demo_ids, persona):
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:

@@ -160,10 +160,12 @@ async def plan_close(request: Request, person_id: FromPath[str],
 async def plan_preview(request: Request, person_id: FromPath[str],
                        db: NamedDependency[AsyncSession]) -> Template:
     """The draft as the person will see it, in the person's own language variant."""
-    _, person = await _subject(request, db, person_id)
+    viewer, person = await _subject(request, db, person_id)
     plan = await services.open_plan(db, person.id)
     if plan is None:
         raise NotFoundException()
+    await services.log_read(db, viewer.actor(), person, plan, plan.current_version, person.id)
+    await db.commit()
     draft = plan_content.load(plan.draft)
     locale = locale_for(person)
     request.scope["state"]["locale"] = locale

@@ -1,0 +1,124 @@
+"""Helpers for the plan tests: fresh people with consent, staff sessions, editor forms."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import col, select
+
+from portal.people.models import StaffMember, Unit
+from portal.plans.models import Plan, PlanVersion
+from tests.conftest import Page, login
+from tests.consent.helpers import Who, db_run, decide_directly, new_person, sign_in
+
+VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
+VASA_HS = "fi-vasa-hs"
+NO_ACCESS_H1 = "Du kan inte se den här sidan"
+NOT_FOUND_H1 = "Sidan finns inte"
+
+
+def person_with_consent(client, *, country: str = "SE", units=(VC, SOC, AVD12),
+                        consent=(VC,), email: bool = True) -> Who:
+    """A fresh person whose care relations are `units` and who consents for `consent`."""
+    who = new_person(client, country=country, units=tuple(units), email=email, prefix="Pl")
+    if consent:
+        decide_directly(client, who.id, "give", tuple(consent))
+    return who
+
+
+def new_staff(client, unit_code: str) -> StaffMember:
+    """A fresh staff member at the unit (unique given name, so the provider can pick them)."""
+    async def work(db):
+        unit = (await db.exec(select(Unit).where(Unit.code == unit_code))).one()
+        given = "St" + secrets.token_hex(4)
+        staff = StaffMember(employee_id=f"T-{secrets.token_hex(6)}", given_name=given,
+                            family_name="Testsson", title="Sjuksköterska", unit_id=unit.id,
+                            email=None, phone=None)
+        db.add(staff)
+        await db.commit()
+        await db.refresh(staff)
+        return staff
+
+    return db_run(client, work)
+
+
+def as_staff(client, given: str) -> None:
+    client.cookies.clear()
+    response = login(client, given, "staff")
+    assert response.status_code == 303, response.text
+
+
+def as_person(client, who: Who | str) -> None:
+    client.cookies.clear()
+    sign_in(client, who)
+
+
+def forms(page: Page, suffix: str) -> list:
+    return [f for f in page.select("form") if f.get("action", "").endswith(suffix)]
+
+
+def hidden(page: Page, suffix: str) -> dict:
+    found = forms(page, suffix)
+    assert found, f"no form ending in {suffix}"
+    return {i["name"]: i.get("value", "") for i in found[0].select("input[type=hidden]")}
+
+
+def editor_url(person_id: str) -> str:
+    return f"/personal/personer/{person_id}/plan"
+
+
+def ensure_plan(client, page, person_id: str) -> Page:
+    """Open the editor, creating the plan if there is none; return the editor page."""
+    editor = page(editor_url(person_id))
+    if not forms(editor, "/plan/publicera"):
+        response = client.post(editor_url(person_id), data={"csrf_token": editor.csrf()},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text[:300]
+        editor = page(editor_url(person_id))
+    return editor
+
+
+def save(client, page, person_id: str, section: str, data: dict, status: int = 303):
+    editor = page(editor_url(person_id))
+    response = client.post(f"{editor_url(person_id)}/avsnitt/{section}",
+                           data={**hidden(editor, f"/avsnitt/{section}"), **data},
+                           follow_redirects=False)
+    assert response.status_code == status, (response.status_code, response.text[:600])
+    return response
+
+
+def publish(client, page, person_id: str, status: int = 303):
+    editor = page(editor_url(person_id))
+    response = client.post(f"{editor_url(person_id)}/publicera",
+                           data=hidden(editor, "/plan/publicera"), follow_redirects=False)
+    assert response.status_code == status, (response.status_code, response.text[:600])
+    return response
+
+
+def plans_of(client, person_id: str) -> list[Plan]:
+    async def work(db):
+        return list((await db.exec(select(Plan).where(Plan.person_id == person_id)
+                                   .order_by(col(Plan.created_at)))).all())
+
+    return db_run(client, work)
+
+
+def versions_of(client, plan_id: str) -> list[PlanVersion]:
+    async def work(db):
+        return list((await db.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                                   .order_by(col(PlanVersion.number)))).all())
+
+    return db_run(client, work)
+
+
+def published_plan(client, page, person: Who, staff: str = "Anna", **sections) -> Plan:
+    """Create (as `staff`), fill text sections and publish; return the plan row."""
+    as_staff(client, staff)
+    ensure_plan(client, page, person.id)
+    for name, value in sections.items():
+        if name == "follow_up":
+            save(client, page, person.id, "follow_up", value)
+        else:
+            save(client, page, person.id, name, {"text": value})
+    publish(client, page, person.id)
+    return next(p for p in plans_of(client, person.id) if p.status == "active")
