@@ -133,6 +133,15 @@ def _actor(staff: StaffMember) -> Actor:
     return Actor("staff", staff.id, "staff", staff.unit_id)
 
 
+async def _conflict(db: AsyncSession, plan: Plan) -> None:
+    """Undo, reload the plan as it is now, and raise Conflict with it."""
+    plan_id = plan.id  # read before the rollback expires the object
+    await db.rollback()
+    fresh = await db.get(Plan, plan_id)
+    await db.refresh(fresh)
+    raise Conflict(fresh)
+
+
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
                      changes: dict) -> Plan:
     """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict."""
@@ -145,11 +154,7 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
                 draft_updated_at=utcnow(), draft_updated_by=staff.id)
     )
     if result.rowcount != 1:
-        plan_id = plan.id  # read before the rollback expires the object
-        await db.rollback()
-        fresh = await db.get(Plan, plan_id)
-        await db.refresh(fresh)
-        raise Conflict(fresh)
+        await _conflict(db, plan)
     await record(db, "plan.draft_saved", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
                  detail={"sections": sorted(changes)})
@@ -167,11 +172,7 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
                 draft_revision=revision + 1)
     )
     if result.rowcount != 1:
-        plan_id = plan.id  # read before the rollback expires the object
-        await db.rollback()
-        fresh = await db.get(Plan, plan_id)
-        await db.refresh(fresh)
-        raise Conflict(fresh)
+        await _conflict(db, plan)
     await db.refresh(plan)
     published = PlanVersion(plan_id=plan.id, number=plan.current_version, content=plan.draft,
                             published_by=staff.id)

@@ -64,6 +64,20 @@ async def _editor(db: AsyncSession, request: Request, person: Person, plan, *, s
     })
 
 
+async def _write_request(request: Request, db: AsyncSession, person_id: str):
+    """Who writes, for whom, the open plan, the form and the draft revision it was made from."""
+    viewer, person = await _subject(request, db, person_id)
+    plan = await services.open_plan(db, person.id)
+    if plan is None:
+        raise NotFoundException()
+    form = await request.form()
+    try:
+        revision = int(form.get("revision") or -1)
+    except ValueError:
+        revision = -1
+    return viewer, person, plan, form, revision
+
+
 @get("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
 async def plan_editor(request: Request, person_id: FromPath[str],
                       db: NamedDependency[AsyncSession]) -> Template:
@@ -86,15 +100,9 @@ async def plan_create(request: Request, person_id: FromPath[str],
 @post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", guards=[requires_staff])
 async def plan_save_section(request: Request, person_id: FromPath[str], section: FromPath[str],
                             db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person = await _subject(request, db, person_id)
-    plan = await services.open_plan(db, person.id)
-    if plan is None or section not in SECTION_NAMES:
+    if section not in SECTION_NAMES:
         raise NotFoundException()
-    form = await request.form()
-    try:
-        revision = int(form.get("revision") or -1)
-    except ValueError:
-        revision = -1
+    viewer, person, plan, form, revision = await _write_request(request, db, person_id)
     units, staff = await _choices(db, person)
     changes, errors, typed = read_section(section, form, {u.id for u in units},
                                           {s.id for s in staff}, plan_content.load(plan.draft))
@@ -116,15 +124,7 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
 @post("/personal/personer/{person_id:str}/plan/publicera", guards=[requires_staff])
 async def plan_publish(request: Request, person_id: FromPath[str],
                        db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person = await _subject(request, db, person_id)
-    plan = await services.open_plan(db, person.id)
-    if plan is None:
-        raise NotFoundException()
-    form = await request.form()
-    try:
-        revision = int(form.get("revision") or -1)
-    except ValueError:
-        revision = -1
+    viewer, person, plan, _, revision = await _write_request(request, db, person_id)
     try:
         published = await services.publish(db, plan, viewer.staff, revision)
     except services.Conflict as conflict:
