@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,8 +32,14 @@ async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
         Unit.country == person.country))).all()}
     coordinator = await db.get(StaffMember, content["coordinator_id"]) \
         if content.get("coordinator_id") else None
+    def unit_name(action: dict) -> str:
+        unit = units.get(action.get("unit_id"))
+        return unit.name if unit else ""
+
     return {
         "content": content, "units": units, "coordinator": coordinator,
+        "actions_by_unit": sorted(content["actions"], key=lambda a: (unit_name(a), a["start"])),
+        "actions_by_date": sorted(content["actions"], key=lambda a: (a["start"] or "9999", unit_name(a))),
         "coordinator_unit": units.get(coordinator.unit_id) if coordinator else None,
         "statuses": plan_content.ACTION_STATUSES, "person": person,
     }
@@ -43,7 +51,8 @@ async def _log(db: AsyncSession, viewer: Viewer, person: Person, plan, number: i
 
 
 @get("/plan", guards=[requires_person])
-async def my_plan(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+async def my_plan(request: Request, db: NamedDependency[AsyncSession],
+                  order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
     viewer, person = _reader(request)
     plan = await services.active_plan(db, person.id)
     earlier = await services.closed_plans(db, person.id)
@@ -57,6 +66,7 @@ async def my_plan(request: Request, db: NamedDependency[AsyncSession]) -> Templa
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "publisher": publisher, "earlier": earlier, "archived": False,
+        "sort_by": "date" if order == "datum" else "unit",
     })
 
 

@@ -62,3 +62,32 @@ def test_contact_person_writes_and_publishes_and_viola_reads(client, page, demo_
     assert b"Europe/Stockholm" in ics.content
     start = page("/")
     assert "Nästa uppföljning" in start.text()
+
+
+
+def test_actions_can_be_read_by_unit_or_by_date(client, page):
+    from tests.consent.helpers import unit_ids
+    from tests.plans.helpers import SOC, VC, as_person, as_staff, ensure_plan, person_with_consent, \
+        publish, save
+
+    person = person_with_consent(client, consent=(VC, SOC))
+    as_staff(client, "Anna")
+    ensure_plan(client, page, person.id)
+    vc, soc = unit_ids(client, VC, SOC)
+    # Socialtjänsten sorts after Kalmar vårdcentral by unit, but starts first by date.
+    save(client, page, person.id, "action_add", {"what": "Läkarbesök varje månad", "unit_id": vc,
+                                                 "start": "2026-12-15", "status": "planned"})
+    save(client, page, person.id, "action_add", {"what": "Hemtjänst varje dag", "unit_id": soc,
+                                                 "start": "2026-12-01", "status": "ongoing"})
+    publish(client, page, person.id)
+    as_person(client, person)
+
+    def order(url: str) -> list[str]:
+        return [p.get_text() for p in page(url).select("#actions-title ~ .card .plan-text")]
+
+    # By unit name: Kalmar vårdcentral before Socialtjänsten; by date: 1 December first.
+    assert order("/plan") == ["Läkarbesök varje månad", "Hemtjänst varje dag"]
+    assert order("/plan?ordning=datum") == ["Hemtjänst varje dag", "Läkarbesök varje månad"]
+    assert [a.get_text() for a in page("/plan?ordning=datum").select(".order-links a")] == \
+        ["efter verksamhet"]
+    assert [a.get_text() for a in page("/plan").select(".order-links a")] == ["efter datum"]
