@@ -284,7 +284,10 @@ def phone(new_page: Callable[..., Page]) -> Page:
 # ---------------------------------------------------------------- checks
 
 def html_lang(page: Page) -> str:
-    return page.evaluate("document.documentElement.lang")
+    """The page's lang, read once a navigation a click started has settled (the
+    locator waits and retries; evaluating mid-navigation can see no document)."""
+    page.wait_for_load_state("domcontentloaded")
+    return page.locator("html").get_attribute("lang") or ""
 
 
 def axe_check(page: Page) -> None:

@@ -149,6 +149,7 @@ def test_finnish_person_reads_in_finland_swedish(phone: Page) -> None:
     check(page, "start-elsa")
 
     page.locator("footer").get_by_role("link", name="Tillgänglighet").click()
+    expect(page).to_have_url(re.compile(r"/tillganglighet$"))
     assert html_lang(page) == "sv-FI"
     check(page, "accessibility-elsa")
     log_out(page)
