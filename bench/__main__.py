@@ -20,7 +20,7 @@ from tests.conftest import BASE_URL, build_app, login  # noqa: E402
 from portal.config import Settings  # noqa: E402
 from portal.core.migrate import upgrade  # noqa: E402
 
-PAGES = ["/", "/samtycke", "/samtycke/historik", "/kontakt"]
+PAGES = ["/", "/samtycke", "/samtycke/historik", "/plan", "/kontakt"]
 ROUNDS = 200
 
 
