@@ -96,6 +96,19 @@ def settings(database_url, dev_key_file, demo_ids) -> Settings:
     )
 
 
+def run_db(database_url: str, work, engine_factory=make_async_engine):
+    """Run `work(db)` in a fresh async session on the test database."""
+    async def go():
+        engine = engine_factory(database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
 def build_app(settings: Settings):
     """An app whose OIDC client reaches the development provider in-process."""
     holder: dict = {}

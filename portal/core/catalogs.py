@@ -215,15 +215,20 @@ def _new_catalog(locale: str) -> Catalog:
     return catalog
 
 
+def _drop_missing(wanted: dict, catalog: Catalog) -> int:
+    """Delete the entries whose msgid left the template; return how many."""
+    dropped = 0
+    for message in list(_entries(catalog)):
+        if _key(message) not in wanted:
+            catalog.delete(message.id, message.context)
+            dropped += 1
+    return dropped
+
+
 def update_source(pot: Catalog, catalog: Catalog) -> tuple[int, int]:
     """Make `sv` hold exactly the msgids of the template. Returns (added, dropped)."""
     wanted = {_key(m): m for m in _entries(pot)}
-    dropped = 0
-    for message in list(_entries(catalog)):
-        template = wanted.get(_key(message))
-        if template is None:
-            catalog.delete(message.id, message.context)
-            dropped += 1
+    dropped = _drop_missing(wanted, catalog)
     added = 0
     for template in wanted.values():
         message = catalog.get(template.id, template.context)
@@ -248,13 +253,9 @@ def update_source(pot: Catalog, catalog: Catalog) -> tuple[int, int]:
 def update_variant(pot: Catalog, catalog: Catalog) -> int:
     """Drop the sv_FI entries whose msgid is gone. Never adds anything. Returns dropped."""
     wanted = {_key(m): m for m in _entries(pot)}
-    dropped = 0
-    for message in list(_entries(catalog)):
-        template = wanted.get(_key(message))
-        if template is None:
-            catalog.delete(message.id, message.context)
-            dropped += 1
-            continue
+    dropped = _drop_missing(wanted, catalog)
+    for message in _entries(catalog):
+        template = wanted[_key(message)]
         message.flags = (message.flags & {"fuzzy"}) | (set(template.flags) - {"fuzzy"})
         message.auto_comments = list(template.auto_comments)
     catalog.obsolete.clear()

@@ -20,19 +20,7 @@ from portal.audit.service import GENESIS, SYSTEM, Actor, chain_hash, record, ver
 from portal.core.db import async_url, make_async_engine, make_sessionmaker, make_sync_engine
 from portal.core.ids import new_id
 from portal.core.migrate import upgrade
-from tests.conftest import ROOT, login
-
-
-def run_db(database_url: str, work, engine_factory=make_async_engine):
-    async def go():
-        engine = engine_factory(database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                return await work(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
+from tests.conftest import ROOT, login, run_db
 
 
 def chain_of(database_url: str, chain: str) -> list[AuditEvent]:

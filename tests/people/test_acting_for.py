@@ -3,17 +3,15 @@ permission changes that act on the next request. Through HTTP with real logins."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from portal.audit.models import AuditEvent
-from portal.core.db import make_async_engine, make_sessionmaker
 from portal.people.models import Person, Representation
 from portal.people.representation import GUARDIAN_AGE_LIMIT, is_valid
-from tests.conftest import Page, login
+from tests.conftest import Page, login, run_db
 
 CHOOSE_HEADING = "Vem vill du använda tjänsten för?"
 REFUSED = "Du kan inte använda tjänsten för den personen."
@@ -27,17 +25,6 @@ def sign_in(client, key: str):
     return login(client, {"gosta": "gösta"}.get(key, key))
 
 
-def run_db(database_url: str, work):
-    """Run `work(db)` in a fresh async session on the test database."""
-    async def go():
-        engine = make_async_engine(database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                return await work(db)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
 
 
 def banner(page: Page) -> str:
