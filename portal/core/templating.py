@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from markupsafe import Markup, escape
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 
 from portal.consent.forms import new_key
@@ -20,6 +21,35 @@ def _request(ctx):
 @pass_context
 def csrf_token(ctx) -> str:
     return _request(ctx).scope["state"]["session"].csrf_token()
+
+
+def form_subject(request) -> str:
+    """The opaque id of the person the page is shown for ("" for staff and visitors).
+
+    Every form carries it, and so does every htmx request (`X-Subject` on `<body>`):
+    a form from another tab, shown for someone else, then saves nothing
+    (`portal.access`)."""
+    viewer = request.scope.get("state", {}).get("viewer") if request else None
+    if viewer is None or viewer.is_staff:
+        return ""
+    return viewer.acting_for.id
+
+
+@pass_context
+def form_fields(ctx) -> Markup:
+    """The hidden fields every form carries: the CSRF token and whose form it is."""
+    request = _request(ctx)
+    fields = (f'<input type="hidden" name="csrf_token" '
+              f'value="{escape(request.scope["state"]["session"].csrf_token())}">')
+    subject = form_subject(request)
+    if subject:
+        fields += f'<input type="hidden" name="subject" value="{escape(subject)}">'
+    return Markup(fields)
+
+
+@pass_context
+def subject_id(ctx) -> str:
+    return form_subject(_request(ctx))
 
 
 @pass_context
@@ -88,6 +118,8 @@ def make_environment() -> Environment:
     )
     env.globals.update(
         form_token=csrf_token,
+        form_fields=form_fields,
+        subject_id=subject_id,
         new_key=new_key,
         viewer=viewer,
         flashes=flashes,
