@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
@@ -28,10 +27,12 @@ from portal.auth.sessions import SessionMiddleware
 from portal.config import Settings, get_settings
 from portal.consent import routes as consent_routes
 from portal.core import errors
+from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
+from portal.people import representation
 from portal.people import routes as people_routes
 from portal.plans import routes as plan_routes
 from portal.plans import staff_routes as plan_staff_routes
@@ -66,9 +67,11 @@ def allowed_hosts(settings: Settings) -> list[str]:
 
 def create_app(settings: Settings | None = None, *,
                http_transport: httpx.AsyncBaseTransport | None = None,
-               store: Store | None = None) -> Litestar:
+               store: Store | None = None, clock: Clock | None = None) -> Litestar:
     settings = (settings or get_settings()).check()
     configure_logging()
+    representation.configure(settings.age_rules)
+    clock = clock or Clock()
     engine = make_async_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     store = store or make_store(settings)
@@ -78,9 +81,12 @@ def create_app(settings: Settings | None = None, *,
     }
     rate_limiter = RateLimiter(store, settings.login_rate_limit)
 
-    async def provide_db() -> AsyncIterator[AsyncSession]:
-        async with sessionmaker() as session:
-            yield session
+    def provide_db(request: Request) -> AsyncSession:
+        """The request's one session (opened, committed and closed by the middleware)."""
+        return request.scope["state"]["db"]
+
+    def provide_time(request: Request) -> RequestTime:
+        return request.scope["state"]["time"]
 
     def provide_settings() -> Settings:
         return settings
@@ -127,7 +133,8 @@ def create_app(settings: Settings | None = None, *,
     app = Litestar(
         route_handlers=route_handlers,
         dependencies={
-            "db": Provide(provide_db),
+            "db": Provide(provide_db, sync_to_thread=False),
+            "time": Provide(provide_time, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "providers": Provide(provide_providers, sync_to_thread=False),
             "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
@@ -136,7 +143,7 @@ def create_app(settings: Settings | None = None, *,
             DefineMiddleware(SecurityHeadersMiddleware, settings=settings),
             DefineMiddleware(SessionMiddleware, settings=settings, store=store),
             DefineMiddleware(RequestContextMiddleware, settings=settings,
-                             sessionmaker=sessionmaker),
+                             sessionmaker=sessionmaker, clock=clock),
         ],
         before_request=check_csrf,
         exception_handlers=errors.handlers,
@@ -153,4 +160,5 @@ def create_app(settings: Settings | None = None, *,
     app.state.sessionmaker = sessionmaker
     app.state.store = store
     app.state.providers = providers
+    app.state.clock = clock
     return app

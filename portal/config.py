@@ -45,6 +45,26 @@ class OIDCClient:
 
 
 @dataclass(frozen=True)
+class AgeRules:
+    """Age limits per country code, in whole years (configuration, see the README).
+
+    guardian_until: a guardian uses the e-service for a child until this age
+    (Sweden 13: 1177 practice; Finland 18: MittKanta practice).
+    child_view_from: from this age the consent page asks guardians to hear the
+    child's own view (Sweden 10, Finland 12: staff assess maturity from about then).
+    """
+
+    guardian_until: tuple[tuple[str, int], ...] = (("SE", 13), ("FI", 18))
+    child_view_from: tuple[tuple[str, int], ...] = (("SE", 10), ("FI", 12))
+
+    def guardian_age_limit(self, country: str) -> int:
+        return dict(self.guardian_until).get(country, 18)
+
+    def child_view_age(self, country: str) -> int:
+        return dict(self.child_view_from).get(country, 12)
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     country: str = "SE"
@@ -70,6 +90,7 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "SIP-portalen <noreply@sip-portal.invalid>"
+    age_rules: AgeRules = field(default_factory=AgeRules)
 
     @property
     def production(self) -> bool:
@@ -95,6 +116,11 @@ class Settings:
     def check(self) -> Settings:
         if self.country not in {"SE", "FI"}:
             raise ConfigError("PORTAL_COUNTRY must be SE or FI")
+        if self.idle_warning <= 0 or self.idle_timeout <= 0:
+            raise ConfigError("the idle timeout and its warning must be positive (seconds)")
+        for country, age in (*self.age_rules.guardian_until, *self.age_rules.child_view_from):
+            if not 0 <= age <= 18:
+                raise ConfigError(f"age limits must be between 0 and 18 (got {age} for {country})")
         if self.production:
             problems = []
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
@@ -134,6 +160,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         session_dir=get("PORTAL_SESSION_DIR", defaults.session_dir),
         allowed_hosts=_list(get("PORTAL_ALLOWED_HOSTS"), defaults.allowed_hosts),
         idle_timeout=int(get("PORTAL_IDLE_TIMEOUT", defaults.idle_timeout)),
+        idle_warning=int(get("PORTAL_IDLE_WARNING", defaults.idle_warning)),
         absolute_timeout=int(get("PORTAL_ABSOLUTE_TIMEOUT", defaults.absolute_timeout)),
         dev_idp=_bool(get("PORTAL_DEV_IDP"), default=mode != "production"),
         dev_idp_key_file=get("PORTAL_DEV_IDP_KEY_FILE", defaults.dev_idp_key_file),
@@ -154,6 +181,12 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         smtp_host=get("PORTAL_SMTP_HOST", ""),
         smtp_port=int(get("PORTAL_SMTP_PORT", "25")),
         mail_from=get("PORTAL_MAIL_FROM", defaults.mail_from),
+        age_rules=AgeRules(
+            guardian_until=tuple((c, int(get(f"PORTAL_GUARDIAN_AGE_LIMIT_{c}", age)))
+                                 for c, age in defaults.age_rules.guardian_until),
+            child_view_from=tuple((c, int(get(f"PORTAL_CHILD_VIEW_FROM_{c}", age)))
+                                  for c, age in defaults.age_rules.child_view_from),
+        ),
     )
     return settings.check()
 

@@ -102,7 +102,9 @@ def run_db(database_url: str, work, engine_factory=make_async_engine):
         engine = engine_factory(database_url)
         try:
             async with make_sessionmaker(engine)() as db:
-                return await work(db)
+                result = await work(db)
+                await db.commit()  # services only flush: the request's policy commits
+                return result
         finally:
             await engine.dispose()
 

@@ -5,12 +5,19 @@ gets. A route without a row fails `test_every_route_has_a_row`, so a new route
 cannot ship without someone deciding who may use it.
 
 Personas: anonymous; Viola (citizen); Johan acting for Viola (representative,
-proxy with every scope); Anna (staff, Kalmar vårdcentral). GET is sent without
-anything else; POST with a valid CSRF token and an otherwise empty form.
+proxy with every scope); Gösta acting for Viola (a proxy without the consent
+scope: he may read the plan); Svea, whose proxy for Viola has ended (the session
+still says she acts for Viola: the next request ends it and shows her own
+matters); a guardian of a Swedish child past the age limit (the same); Anna
+(staff, Kalmar vårdcentral, which Viola consents to); Maria (staff, Kalmar
+socialtjänst, which works with Viola but has no consent); Johanna (staff in
+Finland, whose unit does not work with Viola). GET is sent without anything
+else; POST with a valid CSRF token, the form's subject and an otherwise empty form.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,12 +27,23 @@ from litestar.testing import TestClient
 from tests.conftest import BASE_URL, login
 
 ANON, CITIZEN, REPRESENTATIVE, STAFF = "anonymous", "citizen", "representative", "staff"
-PERSONAS = (ANON, CITIZEN, REPRESENTATIVE, STAFF)
-SIGNED_IN_AS = {CITIZEN: "Viola Andersson", REPRESENTATIVE: "Johan Andersson", STAFF: "Anna Berg"}
+NO_SCOPE, ENDED_PROXY, AGED_OUT = "proxy-without-consent-scope", "ended-proxy", "aged-out-guardian"
+STAFF_NO_CONSENT, STAFF_ABROAD = "staff-without-consent", "staff-other-country"
+PERSONAS = (ANON, CITIZEN, REPRESENTATIVE, NO_SCOPE, ENDED_PROXY, AGED_OUT, STAFF,
+            STAFF_NO_CONSENT, STAFF_ABROAD)
+CITIZENS = (CITIZEN, REPRESENTATIVE, NO_SCOPE, ENDED_PROXY, AGED_OUT)
+STAFFS = (STAFF, STAFF_NO_CONSENT, STAFF_ABROAD)
+ACTING_FOR_VIOLA = (REPRESENTATIVE, NO_SCOPE)
+LOGIN_AS = {CITIZEN: "viola", REPRESENTATIVE: "johan", NO_SCOPE: "gösta", ENDED_PROXY: "svea",
+            STAFF: "anna", STAFF_NO_CONSENT: "maria", STAFF_ABROAD: "johanna"}
+SIGNED_IN_AS = {CITIZEN: "Viola Andersson", REPRESENTATIVE: "Johan Andersson",
+                NO_SCOPE: "Gösta Andersson", ENDED_PROXY: "Svea Karlsson", STAFF: "Anna Berg",
+                STAFF_NO_CONSENT: "Maria Ek", STAFF_ABROAD: "Johanna Lindholm"}
 AUTHORIZE = f"{BASE_URL}/dev-idp/authorize?"
 END_SESSION = f"{BASE_URL}/dev-idp/end-session?"
 NO_ACCESS_H1 = "Du kan inte se den här sidan"
 NOT_FOUND_H1 = "Sidan finns inte"
+CONSENT_SCOPE = "consent"
 
 
 @dataclass(frozen=True)
@@ -56,12 +74,27 @@ def same(expect: Expect) -> dict[str, Expect]:
     return dict.fromkeys(PERSONAS, expect)
 
 
-def person_only(signed_in: Expect) -> dict[str, Expect]:
-    return {ANON: HOME, CITIZEN: signed_in, REPRESENTATIVE: signed_in, STAFF: FORBIDDEN}
+def person_only(signed_in: Expect, *, scope: str | None = None,
+                own: Expect | None = None) -> dict[str, Expect]:
+    """Citizens get `signed_in`; a proxy without `scope` is refused; those whose right
+    ended see their own matters (`own`: they have no plan of their own)."""
+    expect = dict.fromkeys(STAFFS, FORBIDDEN) | dict.fromkeys(CITIZENS, signed_in)
+    expect[ANON] = HOME
+    if scope == CONSENT_SCOPE:
+        expect[NO_SCOPE] = FORBIDDEN
+    if own is not None:
+        expect[ENDED_PROXY] = expect[AGED_OUT] = own
+    return expect
 
 
-def staff_only(staff: Expect) -> dict[str, Expect]:
-    return {ANON: HOME, CITIZEN: FORBIDDEN, REPRESENTATIVE: FORBIDDEN, STAFF: staff}
+def staff_only(staff: Expect, *, no_consent: Expect = FORBIDDEN,
+               abroad: Expect = FORBIDDEN) -> dict[str, Expect]:
+    """Staff of a unit with consent get `staff`; a unit that works with the person
+    without consent gets `no_consent`; a unit in another country `abroad`."""
+    expect = dict.fromkeys(CITIZENS, FORBIDDEN)
+    expect.update({ANON: HOME, STAFF: staff, STAFF_NO_CONSENT: no_consent,
+                   STAFF_ABROAD: abroad})
+    return expect
 
 
 @dataclass(frozen=True)
@@ -82,7 +115,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/healthz", "GET"): Row("/healthz", same(OK)),
     ("/auth/login/{kind:str}", "GET"): Row("/auth/login/citizen", same(Expect(303, AUTHORIZE))),
     ("/auth/callback/{kind:str}", "GET"): Row(
-        "/auth/callback/citizen", {ANON: BAD, CITIZEN: HOME, REPRESENTATIVE: HOME, STAFF: HOME},
+        "/auth/callback/citizen", {**same(HOME), ANON: BAD},
         note="without a pending login: a plain failure page, or, when signed in, back to the "
              "start page still signed in (a stray link must not log anyone out)"),
     ("/auth/logout", "POST"): Row("/auth/logout", same(Expect(303, END_SESSION)),
@@ -92,32 +125,38 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/session/forlang", "POST"): Row("/session/forlang", same(HOME)),
     ("/vem", "GET"): Row("/vem", person_only(OK)),
     ("/vem", "POST"): Row("/vem", person_only(HOME), note="an empty choice means: myself"),
-    ("/samtycke", "GET"): Row("/samtycke", person_only(OK)),
-    ("/samtycke", "POST"): Row("/samtycke", person_only(BAD), note="nothing chosen: form errors"),
-    ("/samtycke/bekrafta", "GET"): Row("/samtycke/bekrafta",
-                                       person_only(Expect(303, "/samtycke"))),
+    ("/samtycke", "GET"): Row("/samtycke", person_only(OK, scope=CONSENT_SCOPE)),
+    ("/samtycke", "POST"): Row("/samtycke", person_only(BAD, scope=CONSENT_SCOPE),
+                               note="nothing chosen: form errors"),
+    ("/samtycke/bekrafta", "GET"): Row("/samtycke/bekrafta", person_only(
+        Expect(303, "/samtycke"), scope=CONSENT_SCOPE)),
     ("/samtycke/kvitto/{act_id:str}", "GET"): Row("/samtycke/kvitto/AAAAAAAAAAAAAAAAAAAAAA",
-                                                  person_only(NOT_FOUND)),
-    ("/samtycke/historik", "GET"): Row("/samtycke/historik", person_only(OK)),
+                                                  person_only(NOT_FOUND, scope=CONSENT_SCOPE)),
+    ("/samtycke/historik", "GET"): Row("/samtycke/historik",
+                                       person_only(OK, scope=CONSENT_SCOPE)),
     ("/samtycke/text/{wording_id:str}", "GET"): Row("/samtycke/text/AAAAAAAAAAAAAAAAAAAAAA",
-                                                    person_only(NOT_FOUND)),
-    ("/personal/personer", "GET"): Row("/personal/personer", staff_only(OK)),
+                                                    person_only(NOT_FOUND, scope=CONSENT_SCOPE)),
+    ("/personal/personer", "GET"): Row("/personal/personer",
+                                       staff_only(OK, no_consent=OK, abroad=OK)),
     ("/personal/personer/{person_id:str}", "GET"): Row(
-        "/personal/personer/{elsa}", staff_only(FORBIDDEN),
-        note="Anna's unit does not work with Elsa: refused as if she did not exist"),
+        "/personal/personer/{viola}", staff_only(OK),
+        note="only with consent; Johanna's unit does not work with Viola: refused as if she "
+             "did not exist"),
     ("/personal/personer/{person_id:str}/samtycke", "GET"): Row(
-        "/personal/personer/{viola}/samtycke", staff_only(OK)),
+        "/personal/personer/{viola}/samtycke", staff_only(OK, no_consent=OK),
+        note="without consent: the unit's own status and how to ask, nothing else"),
     ("/personal/personer/{person_id:str}/samtycke", "POST"): Row(
-        "/personal/personer/{viola}/samtycke", staff_only(BAD)),
+        "/personal/personer/{viola}/samtycke", staff_only(BAD, no_consent=BAD),
+        note="a unit without consent may record consent given orally or on paper"),
     # Plans. The rows assume Viola has a published plan with a follow-up date and has
     # consented for Anna's unit (`viola_has_a_plan` below makes sure of it).
     ("/plan", "GET"): Row("/plan", person_only(OK)),
-    ("/plan/versioner", "GET"): Row("/plan/versioner", person_only(OK)),
+    ("/plan/versioner", "GET"): Row("/plan/versioner", person_only(OK, own=NOT_FOUND)),
     ("/plan/{plan_id:str}/version/{number:int}", "GET"): Row(
         "/plan/AAAAAAAAAAAAAAAAAAAAAA/version/1", person_only(NOT_FOUND),
         note="a made-up plan looks the same as someone else's"),
     ("/plan/tidigare", "GET"): Row("/plan/tidigare", person_only(OK)),
-    ("/plan/kalender.ics", "GET"): Row("/plan/kalender.ics", person_only(OK)),
+    ("/plan/kalender.ics", "GET"): Row("/plan/kalender.ics", person_only(OK, own=NOT_FOUND)),
     ("/personal/personer/{person_id:str}/plan", "GET"): Row(
         "/personal/personer/{viola}/plan", staff_only(OK)),
     ("/personal/personer/{person_id:str}/plan", "POST"): Row(
@@ -134,7 +173,8 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="no reason: form errors, nothing closed"),
     ("/personal/personer/{person_id:str}/plan/forhandsvisning", "GET"): Row(
         "/personal/personer/{viola}/plan/forhandsvisning", staff_only(OK)),
-    ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND),
+    ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
+                                                               abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),
 }
 
@@ -188,33 +228,51 @@ def test_the_matrix_would_catch_a_new_route(app):
     assert served - (set(ALL_ROWS) - {("/samtycke", "POST")}) == {("/samtycke", "POST")}
 
 
-def _csrf(html: str) -> str:
-    node = BeautifulSoup(html, "html.parser").select_one('input[name="csrf_token"]')
+def _csrf(html: str) -> dict[str, str]:
+    """The hidden fields every form carries: the CSRF token and, for a citizen, whose form."""
+    soup = BeautifulSoup(html, "html.parser")
+    node = soup.select_one('input[name="csrf_token"]')
     assert node is not None, "no CSRF token on the page"
-    return node["value"]
+    fields = {"csrf_token": node["value"]}
+    subject = soup.select_one('input[name="subject"]')
+    if subject is not None:
+        fields["subject"] = subject["value"]
+    return fields
 
 
-def become(client: TestClient, persona: str, demo_ids: dict[str, str]) -> str:
-    """Start a fresh browser session as `persona`; return a valid CSRF token for it."""
+def _set_session(client: TestClient, **changes) -> None:
+    store, key = client.app.state.store, f"session:{client.cookies.get('sip_session')}"
+
+    async def go():
+        data = json.loads(await store.get(key))
+        data.update(changes)
+        await store.set(key, json.dumps(data), expires_in=client.app.state.settings.idle_timeout)
+
+    client.blocking_portal.call(go)
+
+
+def become(client: TestClient, persona: str, demo_ids: dict[str, str]) -> dict[str, str]:
+    """Start a fresh browser session as `persona`; return the hidden fields of its forms."""
     client.cookies.clear()
     if persona == ANON:
         # An anonymous visitor gets a session (and a token) on the way to logging in.
         page = client.get("/auth/login/citizen")
         assert page.status_code == 200
         return _csrf(page.text)
-    if persona == CITIZEN:
-        assert login(client, "viola").status_code == 303
-    elif persona == STAFF:
-        assert login(client, "anna").status_code == 303
-    else:
-        assert login(client, "johan").status_code == 303
+    assert login(client, LOGIN_AS[persona]).status_code == 303
+    if persona in ACTING_FOR_VIOLA:
         token = _csrf(client.get("/").text)
-        chosen = client.post("/vem", data={"csrf_token": token, "person": demo_ids["viola"]},
+        chosen = client.post("/vem", data={**token, "person": demo_ids["viola"]},
                              follow_redirects=False)
         assert chosen.status_code == 303 and chosen.headers["location"] == "/"
+    elif persona in (ENDED_PROXY, AGED_OUT):
+        # The session still says whom they act for, as it did before the right ended.
+        _set_session(client, acting_for=demo_ids["viola" if persona == ENDED_PROXY else "teen"])
+        ended = client.get("/")
+        assert "Du kan inte längre använda tjänsten för den personen." in ended.text
     start = client.get("/")
     assert f"Inloggad: {SIGNED_IN_AS[persona]}" in start.text
-    if persona == REPRESENTATIVE:
+    if persona in ACTING_FOR_VIOLA:
         assert "Du använder tjänsten för: <strong>Viola Andersson</strong>" in start.text
     return _csrf(start.text)
 
@@ -231,7 +289,7 @@ def check_what_is_shown(response, persona: str, row: Row, where: str) -> None:
         assert banner is None, where
     else:
         assert f"Inloggad: {SIGNED_IN_AS[persona]}" in header, where
-        if persona == REPRESENTATIVE:
+        if persona in ACTING_FOR_VIOLA:
             assert banner is not None and "Viola Andersson" in banner.get_text(), where
         else:
             assert banner is None, where
@@ -250,6 +308,49 @@ def check_session_after(client: TestClient, persona: str, row: Row, where: str) 
         assert not signed_in, f"{where}: still signed in"
     else:
         assert signed_in, f"{where}: the request ended the session"
+
+
+_TEENS: dict[str, str] = {}  # database URL -> the teenager made there
+
+
+@pytest.fixture
+def ids(app, demo_ids) -> dict[str, str]:
+    """The demo ids, and a Swedish teenager (14, past the guardian age limit of 13) whose
+    guardian is signed in as the aged-out persona."""
+    import asyncio
+    import secrets
+    from datetime import date, timedelta
+
+    from portal.people.models import Person, Representation
+    from portal.people.national_id import swedish_with_check_digit
+
+    made = _TEENS.get(app.state.settings.database_url)
+    if made is not None:
+        return {**demo_ids, "teen": made}
+
+    async def work() -> dict[str, str]:
+        async with app.state.sessionmaker() as db:
+            born = date.today() - timedelta(days=14 * 365 + 30)
+            people = []
+            for prefix, day in (("Matristonaring", born), ("Matrisforalder", date(1980, 3, 3))):
+                number = swedish_with_check_digit(day.strftime("%y%m%d") + f"{secrets.randbelow(800) + 100:03d}",
+                                                  str(day.year)[:2])
+                person = Person(national_id=number, given_name=prefix + secrets.token_hex(3),
+                                family_name="Provsson", birth_date=day, country="SE")
+                db.add(person)
+                people.append(person)
+            await db.flush()
+            teen, guardian = people
+            db.add(Representation(representative_id=guardian.id, represented_id=teen.id,
+                                  kind="guardian", scope="plan:read consent", valid_from=born,
+                                  source="population_register"))
+            await db.commit()
+            LOGIN_AS[AGED_OUT] = guardian.given_name.lower()
+            SIGNED_IN_AS[AGED_OUT] = guardian.name
+            _TEENS[app.state.settings.database_url] = teen.id
+            return {**demo_ids, "teen": teen.id}
+
+    return asyncio.run(work())
 
 
 @pytest.fixture
@@ -273,6 +374,12 @@ def viola_has_a_plan(app, demo_ids):
             unit = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-vc"))).one()
             anna = (await db.exec(select(StaffMember).where(
                 StaffMember.unit_id == unit.id, StaffMember.given_name == "Anna"))).one()
+            soc = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-soc"))).one()
+            if await consent.unit_has_consent(db, viola, soc.id, date.today()):
+                await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
+                                     given_by=viola.id, decision="withdraw", unit_ids=[soc.id],
+                                     idempotency_key=new_key(), seen_seq=0, locale="sv",
+                                     today=date.today())
             if not await consent.unit_has_consent(db, viola, unit.id, date.today()):
                 seq = (await consent.overview(db, viola, date.today())).seq
                 await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
@@ -286,21 +393,23 @@ def viola_has_a_plan(app, demo_ids):
                 plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
                                               {"follow_up": draft["follow_up"]})
                 await plans.publish(db, plan, anna, plan.draft_revision)
+            await db.commit()
 
     asyncio.run(work())
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.usefixtures("viola_has_a_plan")
-def test_authorization_matrix(app, demo_ids, persona):
+def test_authorization_matrix(app, ids, persona):
+    demo_ids = ids
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
             url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
             where = f"{persona} {method} {url}"
-            token = become(client, persona, demo_ids)
+            fields = become(client, persona, demo_ids)
             if method == "POST":
-                response = client.post(url, data={"csrf_token": token}, follow_redirects=False)
+                response = client.post(url, data=fields, follow_redirects=False)
             else:
                 response = client.request(method, url, follow_redirects=False)
             try:
@@ -315,7 +424,8 @@ def test_authorization_matrix(app, demo_ids, persona):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_post_without_a_csrf_token_is_refused_everywhere(app, demo_ids, persona):
+def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
+    demo_ids = ids
     """Every unsafe route, for every persona: no token, no action (except the token
     endpoint, which OAuth clients call without a browser session)."""
     failures = []

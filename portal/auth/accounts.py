@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from datetime import date
 
 from litestar.stores.base import Store
 from sqlmodel import select
@@ -34,8 +33,7 @@ async def _identity(db: AsyncSession, issuer: str, subject: str) -> LoginIdentit
         LoginIdentity.issuer == issuer, LoginIdentity.subject == subject))).first()
 
 
-async def user_from_claims(db: AsyncSession, kind: str, issuer: str, claims: dict,
-                           today: date) -> LoggedIn:
+async def user_from_claims(db: AsyncSession, kind: str, issuer: str, claims: dict) -> LoggedIn:
     subject = str(claims["sub"])
     identity = await _identity(db, issuer, subject)
     if kind == "staff":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import date
 from typing import Annotated
 
 from authlib.common.security import generate_token
@@ -20,18 +19,12 @@ from portal.auth.oidc import LoginError, OIDCProvider
 from portal.auth.sessions import Session
 from portal.config import Settings
 from portal.core.i18n import N_
+from portal.core.urls import safe_next
 
 log = logging.getLogger("portal.auth")
 KINDS = ("citizen", "staff")
 MAX_PENDING_LOGINS = 5
 KEPT_ON_REAUTH = ("acting_for", "pending_consent")
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 def auth_is_fresh(session: Session, max_age: int) -> bool:
@@ -117,13 +110,11 @@ async def login_callback(
         claims = await provider.validate_id_token(tokens["id_token"], attempt["nonce"])
         if attempt.get("reauth") and float(claims.get("auth_time") or 0) < attempt["at"] - 60:
             raise LoginError("re-authentication asked for but an old login was reused")
-        user = await accounts.user_from_claims(db, kind, provider.client.issuer, claims,
-                                               date.today())
+        async with db.begin_nested():  # a refused login leaves nothing behind
+            user = await accounts.user_from_claims(db, kind, provider.client.issuer, claims)
     except LoginError as exc:
-        await db.rollback()
         return _failed(request, exc.reason)
     except accounts.UnknownStaff:
-        await db.rollback()
         return _failed(request, "unknown staff member", N_(
             "Du har inget konto i SIP-portalen. Kontakta din chef om du ska ha det."))
     locale = session.get("locale")
@@ -142,7 +133,6 @@ async def login_callback(
     for key, value in kept.items():
         session[key] = value
     await accounts.record_login(db, user, claims["acr"], reauth=previous_user == user.id)
-    await db.commit()
     return Redirect(attempt.get("next") or "/", status_code=303)
 
 
@@ -156,7 +146,6 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     locale = session.get("locale")
     if viewer is not None:
         await accounts.record_logout(db, viewer)
-        await db.commit()
     session.clear()
     target = await providers[kind].end_session_url(id_token, f"{settings.base_url}/utloggad")
     response = Redirect(target or "/utloggad", status_code=303)
@@ -183,10 +172,7 @@ async def keep_alive(request: Request) -> Response:
     if request.headers.get("hx-request"):
         return Response(content=None, status_code=204)
     form = await request.form()
-    target = str(form.get("next") or "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return Redirect(target, status_code=303)
+    return Redirect(safe_next(str(form.get("next") or "")), status_code=303)
 
 
 route_handlers = [start_login, login_callback, logout, logged_out, session_ended, keep_alive]

@@ -8,8 +8,9 @@ shown. Both are loaded afresh on every request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor
@@ -44,6 +45,13 @@ class Viewer:
     def acting_for_other(self) -> bool:
         return self.right is not None
 
+    def loaded_objects(self) -> list:
+        """The database rows this viewer holds (to detach them from the request's session)."""
+        rows = [self.person, self.staff, self.unit]
+        if self.right is not None:
+            rows += [self.right.person, self.right.representation]
+        return [row for row in rows if row is not None]
+
     def actor(self) -> Actor:
         if self.is_staff:
             return Actor("staff", self.staff.id, "staff", self.staff.unit_id)  # type: ignore[union-attr]
@@ -51,23 +59,25 @@ class Viewer:
         return Actor("person", self.person.id, role)  # type: ignore[union-attr]
 
 
-async def load_viewer(db: AsyncSession, data: dict, today: date) -> tuple[Viewer | None, bool]:
-    """Build the viewer from session data; the bool says an acting right has ended."""
+async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[Viewer | None, bool]:
+    """Build the viewer from session data at the instant `now` (aware); the bool says
+    an acting right has ended. One query for staff (with the unit), one or two for a person."""
     user_id = data.get("user_id")
     if not user_id:
         return None, False
     if data.get("user_kind") == "staff":
-        staff = await db.get(StaffMember, user_id)
-        if staff is None:
+        row = (await db.exec(select(StaffMember, Unit).join(Unit, Unit.id == StaffMember.unit_id)
+                             .where(StaffMember.id == user_id))).first()
+        if row is None:
             return None, False
-        return Viewer("staff", staff=staff, unit=await db.get(Unit, staff.unit_id)), False
+        return Viewer("staff", staff=row[0], unit=row[1]), False
     person = await db.get(Person, user_id)
     if person is None:
         return None, False
     viewer = Viewer("person", person=person)
     acting_id = data.get("acting_for")
     if acting_id and acting_id != person.id:
-        viewer.right = await acting_right(db, person.id, acting_id, today)
+        viewer.right = await acting_right(db, person.id, acting_id, now)
         if viewer.right is None:
             return viewer, True
     return viewer, False

@@ -6,24 +6,19 @@ Defaults (configuration, documented in the README):
 - Finland: guardians act until 18 (MittKanta practice); from 12 the child's
   own view must be heard and the page says so.
 - Sweden: from 10 the page asks the guardian to hear the child's view.
-Environment: PORTAL_GUARDIAN_AGE_LIMIT_SE/_FI, PORTAL_CHILD_VIEW_FROM_SE/_FI.
+Settings: `Settings.age_rules` (environment PORTAL_GUARDIAN_AGE_LIMIT_SE/_FI,
+PORTAL_CHILD_VIEW_FROM_SE/_FI). `today` is the person's own date (`portal.core.clock`).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.people.models import Person, Representation
-from portal.people.representation import is_valid
-
-CHILD_VIEW_FROM = {
-    "SE": int(os.environ.get("PORTAL_CHILD_VIEW_FROM_SE", "10")),
-    "FI": int(os.environ.get("PORTAL_CHILD_VIEW_FROM_FI", "12")),
-}
+from portal.people.representation import age_rules, is_valid
 
 
 async def deciders(db: AsyncSession, person: Person, today: date) -> frozenset[str]:
@@ -36,4 +31,4 @@ async def deciders(db: AsyncSession, person: Person, today: date) -> frozenset[s
 
 def child_view_should_be_heard(person: Person, today: date, guardians_decide: bool) -> bool:
     age = person.age_on(today)
-    return guardians_decide and age < 18 and age >= CHILD_VIEW_FROM.get(person.country, 12)
+    return guardians_decide and age < 18 and age >= age_rules().child_view_age(person.country)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -112,6 +113,15 @@ async def _lock_person(db: AsyncSession, person_id: str) -> None:
         await db.exec(text("UPDATE person SET id = id WHERE id = :p"), params={"p": person_id})
 
 
+def scoped_key(actor: Actor, person_id: str, key: str) -> str:
+    """The stored idempotency key: the form's key scoped to (signed-in user, subject).
+
+    A key is unique per signed-in user and person, so a key sent first by someone
+    else (or for someone else) is never matched to this person's act: it makes a
+    different stored key. Hex sha256, 64 characters (the column's length)."""
+    return hashlib.sha256(f"{actor.type}:{actor.id}:{person_id}:{key}".encode()).hexdigest()
+
+
 async def _existing(db: AsyncSession, key: str) -> ConsentAct | None:
     return (await db.exec(select(ConsentAct).where(ConsentAct.idempotency_key == key))).first()
 
@@ -120,22 +130,26 @@ async def decide(
     db: AsyncSession, *, person: Person, actor: Actor, given_by: str, decision: str,
     unit_ids: list[str], idempotency_key: str, seen_seq: int, locale: str, today: date,
     method: str = "digital", note: str | None = None, occurred_at: datetime | None = None,
-    on_behalf_of: str | None = None,
+    on_behalf_of: str | None = None, now: datetime | None = None,
 ) -> Outcome:
     """Store one consent act exactly once, or raise StaleForm / NothingChosen.
 
-    A withdrawal is never refused for being stale: it always takes effect.
+    `today` is the person's own date; `now` (aware, UTC) the request's time, when the
+    act is recorded (and when it happened, unless staff give `occurred_at`). The act is added to the caller's transaction
+    (the request's commit policy commits it); the person's row is locked first, so
+    concurrent forms for one person are serial. Raises before writing anything, so
+    the caller needs no rollback. A withdrawal is never refused for being stale.
     """
     if decision not in (GIVE, THINK, WITHDRAW):
         raise ValueError(decision)
-    previous = await _existing(db, idempotency_key)
+    now = now or utcnow()
+    key = scoped_key(actor, person.id, idempotency_key)
+    previous = await _existing(db, key)
     if previous is not None:
         return Outcome(previous, duplicate=True)
     await _lock_person(db, person.id)
-    previous = await _existing(db, idempotency_key)
+    previous = await _existing(db, key)
     if previous is not None:
-        await db.rollback()
-        await db.refresh(previous)  # the rollback expired it
         return Outcome(previous, duplicate=True)
     now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
         ConsentEvent.person_id == person.id))).one() or 0
@@ -153,17 +167,18 @@ async def decide(
             raise StaleForm()
     wording = await current_wording(db, locale) if decision != WITHDRAW else None
     act = ConsentAct(
-        idempotency_key=idempotency_key, person_id=person.id, decision=decision,
+        idempotency_key=key, person_id=person.id, decision=decision,
         actor_type=actor.type, actor_id=actor.id or "", role=actor.role or "self",
         unit_id=actor.unit_id, given_by_id=given_by, method=method, note=note,
-        occurred_at=occurred_at or utcnow(), wording_id=wording.id if wording else None,
+        occurred_at=occurred_at or now, wording_id=wording.id if wording else None,
+        recorded_at=now,
     )
-    db.add(act)
     try:
-        await db.flush()
+        async with db.begin_nested():  # a lost race on the key undoes only this
+            db.add(act)
+            await db.flush()
     except IntegrityError:
-        await db.rollback()
-        again = await _existing(db, idempotency_key)
+        again = await _existing(db, key)
         if again is None:
             raise
         return Outcome(again, duplicate=True)
@@ -178,7 +193,6 @@ async def decide(
                  detail={"units": units, "method": method})
     after = await overview(db, person, today)
     await _notify(db, person, act, after, given_by)
-    await db.commit()
     return Outcome(act, duplicate=False)
 
 

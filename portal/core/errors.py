@@ -10,6 +10,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from portal.access import WrongSubject
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
 from portal.core import i18n
@@ -71,6 +72,18 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     return _page(request, "400", exc.status_code)
 
 
+def wrong_subject(request: Request, exc: Exception) -> Response:
+    """A form (or htmx request) shown for another person than the one acted for now:
+    nothing was saved; show the right person's page and say so plainly."""
+    session = request.scope["state"]["session"]
+    session.flash(i18n.N_("Inget sparades. Sidan du skickade från gällde en annan person än den "
+                          "du använder tjänsten för nu. Kontrollera och försök igen."), "warning")
+    target = request.url.path
+    if request.headers.get("hx-request"):
+        return Response(content=None, status_code=409, headers={"HX-Redirect": target})
+    return Redirect(target, status_code=303)
+
+
 def database_down(request: Request, exc: Exception) -> Response:
     log.error("database unavailable: %s", type(exc).__name__)
     return _page(request, "503", 503)
@@ -82,6 +95,7 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 
 handlers = {
+    WrongSubject: wrong_subject,
     LoginRequired: login_required,
     WrongKindOfUser: forbidden,
     PermissionDeniedException: forbidden,

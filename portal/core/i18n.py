@@ -49,12 +49,18 @@ PATTERNS = {
     },
 }
 
-current_locale: ContextVar[str] = ContextVar("current_locale", default="sv")
-
-
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
     return message
+
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default="sv")
+# The zone times are shown in: the person's whose matters the page shows (set per
+# request by the access layer), else the language variant's zone; and whether to
+# name it (staff in Sweden reading a Finnish person's times). A mutable holder per
+# request, because Litestar may resolve dependencies in tasks of their own.
+_times_shown: ContextVar[dict | None] = ContextVar("times_shown", default=None)
+ZONE_NAMES = {"Europe/Stockholm": N_("svensk tid"), "Europe/Helsinki": N_("finsk tid")}
 
 
 def normalise_locale(value: str | None) -> str | None:
@@ -122,11 +128,41 @@ def _babel_locale(locale: str) -> Locale:
     return Locale.parse("sv_FI" if locale == "sv_FI" else "sv_SE")
 
 
+def begin_request():
+    """A fresh "times shown in" holder for this request; returns the token to reset."""
+    return _times_shown.set({})
+
+
+def end_request(token) -> None:
+    _times_shown.reset(token)
+
+
+def show_times_in(zone_info: ZoneInfo, name_it: bool = False) -> None:
+    """Show this request's times in `zone_info`, named when `name_it` (`'14.30 (finsk tid)'`)."""
+    holder = _times_shown.get()
+    if holder is None:
+        holder = {}
+        _times_shown.set(holder)
+    holder.update(zone=zone_info, named=name_it)
+
+
+def zone(locale: str | None = None) -> ZoneInfo:
+    """The zone times are shown in now: the person's, else the variant's."""
+    holder = _times_shown.get() or {}
+    return holder.get("zone") or TIME_ZONES[locale or current_locale.get()]
+
+
 def local_time(value: datetime, locale: str | None = None) -> datetime:
-    locale = locale or current_locale.get()
+    """`value` (aware) in the zone of the person whose matters are shown."""
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(TIME_ZONES[locale])
+    return value.astimezone(zone(locale))
+
+
+def _zone_suffix(locale: str) -> str:
+    if not (_times_shown.get() or {}).get("named"):
+        return ""
+    return " (" + translations(locale).gettext(ZONE_NAMES[zone(locale).key]) + ")"
 
 
 def format_date(value: date | datetime, style: str = "date", locale: str | None = None) -> str:
@@ -137,10 +173,14 @@ def format_date(value: date | datetime, style: str = "date", locale: str | None 
 
 
 def format_time(value: time | datetime, locale: str | None = None) -> str:
+    """'14.30'; for a moment (aware datetime) in the person's zone, named to staff
+    elsewhere: '14.30 (finsk tid)'."""
     locale = locale or current_locale.get()
+    suffix = ""
     if isinstance(value, datetime):
         value = local_time(value, locale)
-    return babel_format_time(value, PATTERNS[locale]["time"], locale=_babel_locale(locale))
+        suffix = _zone_suffix(locale)
+    return babel_format_time(value, PATTERNS[locale]["time"], locale=_babel_locale(locale)) + suffix
 
 
 def format_datetime(value: datetime, locale: str | None = None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-from datetime import date
 
 import httpx
 from litestar import Request
@@ -14,6 +13,7 @@ from portal.audit.service import Actor, record
 from portal.auth.viewer import load_viewer
 from portal.config import Settings
 from portal.core import i18n
+from portal.core.clock import Clock, zone_of
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
@@ -48,8 +48,8 @@ def security_headers(path: str, production: bool, form_origins: str = "",
         (b"cross-origin-resource-policy", b"same-origin"),
         (b"x-frame-options", b"DENY"),
         (b"permissions-policy",
-         b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-         b"interest-cohort=()"),
+         (b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+          b"interest-cohort=()")),
         (b"vary", b"HX-Request, Cookie"),
     ]
     if is_static and status == 200:
@@ -93,12 +93,22 @@ class SecurityHeadersMiddleware:
 
 
 class RequestContextMiddleware:
-    """Sets the locale for the request and loads who is signed in."""
+    """Per request: the locale, the clock read once, ONE database session, and who is
+    signed in (loaded once, into that session).
 
-    def __init__(self, app: ASGIApp, settings: Settings, sessionmaker) -> None:
+    Transaction policy, in one place: the session is committed once, just before the
+    response starts, when the status is below 500 (so the access-log record of a read
+    survives a 4xx page), and rolled back otherwise. If that commit fails, the error
+    propagates before anything was sent and the visitor gets the plain 503/500 page,
+    never a false "saved". Handlers and services only flush (a service may roll back
+    its own work on a conflict before it renders the fresh state).
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, sessionmaker, clock: Clock) -> None:
         self.app = app
         self.settings = settings
         self.sessionmaker = sessionmaker
+        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
@@ -113,19 +123,37 @@ class RequestContextMiddleware:
         )
         state["locale"] = locale
         token = i18n.current_locale.set(locale)
+        times_token = i18n.begin_request()
         state["viewer"] = None
+        state["time"] = time = self.clock.at_request()
+        db = self.sessionmaker()
+        state["db"] = db
+        finished = False
+
+        async def finish(status: int) -> None:
+            nonlocal finished
+            if finished:
+                return
+            finished = True
+            if status < 500:
+                await db.commit()
+            else:
+                await db.rollback()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await finish(message["status"])
+            await send(message)
+
         try:
             if session.authenticated:
-                async with self.sessionmaker() as db:
-                    today = date.today()
-                    viewer, ended = await load_viewer(db, session.data, today)
-                    if viewer is not None and ended:
-                        # The right ended by itself (end date, birthday): say so in the log.
-                        gone = session.get("acting_for")
-                        await record(db, "acting.ended", Actor("person", viewer.person.id, "ended"),
-                                     subject_person_id=gone, on_behalf_of=gone,
-                                     detail={"reason": "representation no longer valid"})
-                        await db.commit()
+                viewer, ended = await load_viewer(db, session.data, time.now)
+                if viewer is not None and ended:
+                    # The right ended by itself (end date, birthday): say so in the log.
+                    gone = session.get("acting_for")
+                    await record(db, "acting.ended", Actor("person", viewer.person.id, "ended"),
+                                 subject_person_id=gone, on_behalf_of=gone,
+                                 detail={"reason": "representation no longer valid"})
                 if viewer is None:
                     session.clear()
                 elif ended:
@@ -133,9 +161,23 @@ class RequestContextMiddleware:
                     session.flash(i18n.N_("Du kan inte längre använda tjänsten för den "
                                           "personen. Nu ser du dina egna uppgifter."), "warning")
                 state["viewer"] = viewer
-            await self.app(scope, receive, send)
+                if viewer is not None:
+                    # A read-only snapshot for this request: a rollback in a handler
+                    # must not expire who is signed in (the page still shows them).
+                    for loaded in viewer.loaded_objects():
+                        db.expunge(loaded)
+                    own = viewer.unit if viewer.is_staff else viewer.acting_for
+                    if own is not None:
+                        i18n.show_times_in(zone_of(own))
+            await self.app(scope, receive, send_wrapper)
         finally:
-            i18n.current_locale.reset(token)
+            try:
+                if not finished:
+                    await db.rollback()
+            finally:
+                await db.close()
+                i18n.end_request(times_token)
+                i18n.current_locale.reset(token)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from markupsafe import Markup, escape
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
+from markupsafe import Markup, escape
 
 from portal.consent.forms import new_key
 from portal.core import i18n
@@ -67,8 +67,9 @@ def flashes(ctx):
 
 
 @pass_context
-def idle_timeout(ctx) -> int:
-    return ctx["request"].app.state.settings.idle_timeout
+def settings(ctx):
+    """The app's Settings (idle timeout and warning for the session dialog)."""
+    return ctx["request"].app.state.settings
 
 
 def isodate(value: str, style: str = "date") -> str:
@@ -124,7 +125,7 @@ def make_environment() -> Environment:
         viewer=viewer,
         flashes=flashes,
         html_lang=html_lang,
-        idle_timeout=idle_timeout,
+        settings=settings,
         current_locale=current_locale,
     )
     env.filters.update(

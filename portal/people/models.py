@@ -90,7 +90,7 @@ class Representation(SQLModel, table=True):
 
     kind: guardian (of a child), legal_representative (god man, förvaltare,
     intressebevakare), proxy (given by the person: fullmakt, Suomi.fi-fullmakt).
-    scope: space-separated permissions, see `portal.people.representation.SCOPES`.
+    scope: space-separated permissions, see `portal.people.representation.Scope`.
     source: where we know it from (population_register, court, person, suomi_fi).
     """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Redirect, Template
@@ -11,19 +9,22 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor, record
 from portal.auth.guards import requires_person
+from portal.core.clock import RequestTime
 from portal.core.i18n import N_
 from portal.people.representation import acting_right, acting_rights
 
 
 @get("/vem", guards=[requires_person])
-async def choose_person_page(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+async def choose_person_page(request: Request, db: NamedDependency[AsyncSession],
+                             time: NamedDependency[RequestTime]) -> Template:
     viewer = request.scope["state"]["viewer"]
-    rights = await acting_rights(db, viewer.person.id, date.today())
+    rights = await acting_rights(db, viewer.person.id, time.now)
     return Template("people/choose.html", context={"rights": rights})
 
 
 @post("/vem", guards=[requires_person])
-async def choose_person(request: Request, db: NamedDependency[AsyncSession]) -> Response:
+async def choose_person(request: Request, db: NamedDependency[AsyncSession],
+                        time: NamedDependency[RequestTime]) -> Response:
     viewer = request.scope["state"]["viewer"]
     session = request.scope["state"]["session"]
     form = await request.form()
@@ -32,10 +33,9 @@ async def choose_person(request: Request, db: NamedDependency[AsyncSession]) -> 
         if viewer.acting_for_other:
             await record(db, "acting.ended", viewer.actor(),
                          subject_person_id=viewer.acting_for.id, on_behalf_of=viewer.acting_for.id)
-            await db.commit()
         session.pop("acting_for")
         return Redirect("/", status_code=303)
-    right = await acting_right(db, viewer.person.id, chosen, date.today())
+    right = await acting_right(db, viewer.person.id, chosen, time.now)
     if right is None:
         # The same answer whether the person exists or not: nothing is given away.
         session.flash(N_("Du kan inte använda tjänsten för den personen."), "warning")
@@ -44,7 +44,6 @@ async def choose_person(request: Request, db: NamedDependency[AsyncSession]) -> 
     await record(db, "acting.started", Actor("person", viewer.person.id, right.representation.kind),
         subject_person_id=right.person.id, on_behalf_of=right.person.id,
         object_type="representation", object_id=right.representation.id)
-    await db.commit()
     return Redirect("/", status_code=303)
 
 

@@ -6,24 +6,18 @@ from typing import Annotated
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.auth.guards import requires_person
-from portal.auth.viewer import Viewer
+from portal.access import Scope, Subject, acting_for
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import calendar, services
 from portal.plans import content as plan_content
 
-
-def _reader(request: Request) -> tuple[Viewer, Person]:
-    viewer: Viewer = request.scope["state"]["viewer"]
-    if viewer.acting_for_other and not viewer.right.allows("plan:read"):
-        raise PermissionDeniedException()
-    return viewer, viewer.acting_for
+READER = {"subject": acting_for(Scope.PLAN_READ)}
 
 
 async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
@@ -45,22 +39,21 @@ async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
     }
 
 
-async def _log(db: AsyncSession, viewer: Viewer, person: Person, plan, number: int) -> None:
-    await services.log_read(db, viewer.actor(), person, plan, number,
-                            person.id if viewer.acting_for_other else None)
+async def log_plan_read(subject: Subject, plan, number: int) -> None:
+    """The access log entry for reading a plan version (staff and representatives)."""
+    await subject.log_read("plan.read", "plan", plan.id, {"version": number})
 
 
-@get("/plan", guards=[requires_person])
-async def my_plan(request: Request, db: NamedDependency[AsyncSession],
+@get("/plan", dependencies=READER)
+async def my_plan(subject: NamedDependency[Subject],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
-    viewer, person = _reader(request)
+    db, person = subject.db, subject.person
     plan = await services.active_plan(db, person.id)
     earlier = await services.closed_plans(db, person.id)
     if plan is None:
         return Template("plans/none.html", context={"person": person, "earlier": earlier})
-    reading = await services.read_current(db, plan, viewer.person.id)
-    await _log(db, viewer, person, plan, plan.current_version)
-    await db.commit()
+    reading = await services.read_current(db, plan, subject.viewer.person.id)
+    await log_plan_read(subject, plan, plan.current_version)
     context = await plan_context(db, reading.content, person)
     publisher = await db.get(StaffMember, reading.version.published_by)
     return Template("plans/plan.html", context={
@@ -70,9 +63,9 @@ async def my_plan(request: Request, db: NamedDependency[AsyncSession],
     })
 
 
-@get("/plan/versioner", guards=[requires_person])
-async def plan_versions(request: Request, db: NamedDependency[AsyncSession]) -> Template:
-    _, person = _reader(request)
+@get("/plan/versioner", dependencies=READER)
+async def plan_versions(subject: NamedDependency[Subject]) -> Template:
+    db, person = subject.db, subject.person
     plan = await services.active_plan(db, person.id)
     if plan is None:
         raise NotFoundException()
@@ -80,15 +73,14 @@ async def plan_versions(request: Request, db: NamedDependency[AsyncSession]) -> 
         "plan": plan, "versions": await services.versions(db, plan.id), "person": person})
 
 
-async def _archived_version(request: Request, db: AsyncSession, plan_id: str,
-                            number: int) -> Template:
-    viewer, person = _reader(request)
+@get("/plan/{plan_id:str}/version/{number:int}", dependencies=READER)
+async def plan_version(plan_id: FromPath[str], number: FromPath[int], subject: NamedDependency[Subject]) -> Template:
+    db, person = subject.db, subject.person
     plan = await services.plan_of_person(db, plan_id, person.id)
     found = await services.version(db, plan.id, number) if plan else None
     if found is None:
         raise NotFoundException()  # the same for "not yours" and "does not exist"
-    await _log(db, viewer, person, plan, number)
-    await db.commit()
+    await log_plan_read(subject, plan, number)
     context = await plan_context(db, plan_content.load(found.content), person)
     publisher = await db.get(StaffMember, found.published_by)
     return Template("plans/plan.html", context={
@@ -97,29 +89,22 @@ async def _archived_version(request: Request, db: AsyncSession, plan_id: str,
     })
 
 
-@get("/plan/{plan_id:str}/version/{number:int}", guards=[requires_person])
-async def plan_version(request: Request, plan_id: FromPath[str], number: FromPath[int],
-                       db: NamedDependency[AsyncSession]) -> Template:
-    return await _archived_version(request, db, plan_id, number)
-
-
-@get("/plan/tidigare", guards=[requires_person])
-async def earlier_plans(request: Request, db: NamedDependency[AsyncSession]) -> Template:
-    _, person = _reader(request)
+@get("/plan/tidigare", dependencies=READER)
+async def earlier_plans(subject: NamedDependency[Subject]) -> Template:
+    db, person = subject.db, subject.person
     return Template("plans/earlier.html", context={
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
-@get("/plan/kalender.ics", guards=[requires_person])
-async def plan_calendar(request: Request, db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person = _reader(request)
+@get("/plan/kalender.ics", dependencies=READER)
+async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> Response:
+    db, person = subject.db, subject.person
     plan = await services.active_plan(db, person.id)
     current = await services.version(db, plan.id, plan.current_version) if plan else None
     content = plan_content.load(current.content) if current else None
     if content is None or not content["follow_up"].get("date"):
         raise NotFoundException()
-    await _log(db, viewer, person, plan, plan.current_version)
-    await db.commit()
+    await log_plan_read(subject, plan, plan.current_version)
     body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="uppfoljning.ics"'})

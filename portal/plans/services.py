@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -11,11 +11,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor, record
-from portal.consent import services as consent
+from portal.core.clock import local_date
 from portal.core.ids import utcnow
 from portal.notices.outbox import enqueue
 from portal.people.models import Person, Representation, StaffMember
-from portal.people.representation import is_valid
+from portal.people.representation import Scope, is_valid
 from portal.plans import content as plan_content
 from portal.plans.models import Plan, PlanSeen, PlanVersion
 
@@ -57,21 +57,6 @@ async def version(db: AsyncSession, plan_id: str, number: int) -> PlanVersion | 
 async def versions(db: AsyncSession, plan_id: str) -> list[PlanVersion]:
     return list((await db.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
                                .order_by(col(PlanVersion.number).desc()))).all())
-
-
-async def staff_may_see(db: AsyncSession, staff: StaffMember, person: Person, today: date) -> bool:
-    """A unit that takes part (works with the person) and is covered by consent."""
-    return (await consent.unit_works_with(db, staff.unit_id, person.id)
-            and await consent.unit_has_consent(db, person, staff.unit_id, today))
-
-
-async def log_read(db: AsyncSession, actor: Actor, person: Person, plan: Plan, number: int,
-                   on_behalf_of: str | None) -> None:
-    """The access log: every read by staff or a representative (who, role, unit, for whom)."""
-    if actor.type == "staff" or on_behalf_of:
-        await record(db, "plan.read", actor, subject_person_id=person.id,
-                     on_behalf_of=on_behalf_of, object_type="plan", object_id=plan.id,
-                     detail={"version": number})
 
 
 async def mark_seen(db: AsyncSession, plan: Plan, reader_id: str, number: int) -> int | None:
@@ -125,7 +110,6 @@ async def create_plan(db: AsyncSession, person: Person, staff: StaffMember) -> P
         return await open_plan(db, person.id)  # type: ignore[return-value]
     await record(db, "plan.created", _actor(staff), subject_person_id=person.id,
                  on_behalf_of=person.id, object_type="plan", object_id=plan.id)
-    await db.commit()
     return plan
 
 
@@ -134,12 +118,9 @@ def _actor(staff: StaffMember) -> Actor:
 
 
 async def _conflict(db: AsyncSession, plan: Plan) -> None:
-    """Undo, reload the plan as it is now, and raise Conflict with it."""
-    plan_id = plan.id  # read before the rollback expires the object
-    await db.rollback()
-    fresh = await db.get(Plan, plan_id)
-    await db.refresh(fresh)
-    raise Conflict(fresh)
+    """Reload the plan as it is now and raise Conflict with it (nothing was written)."""
+    await db.refresh(plan)
+    raise Conflict(plan)
 
 
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
@@ -158,13 +139,15 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
     await record(db, "plan.draft_saved", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
                  detail={"sections": sorted(changes)})
-    await db.commit()
     await db.refresh(plan)
     return plan
 
 
-async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int) -> PlanVersion:
-    """Publish the draft as the next version, once (a repeated form is a Conflict)."""
+async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
+                  now: datetime | None = None) -> PlanVersion:
+    """Publish the draft as the next version, once (a repeated form is a Conflict).
+
+    `now` (aware, the request's time) decides whose representation is valid for the notice."""
     result = await db.exec(
         update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,
                            Plan.status != "closed")
@@ -180,19 +163,18 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     await record(db, "plan.published", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
                  detail={"version": published.number})
-    await _notify_followers(db, plan)
-    await db.commit()
+    await _notify_followers(db, plan, now or utcnow())
     return published
 
 
-async def _notify_followers(db: AsyncSession, plan: Plan) -> None:
+async def _notify_followers(db: AsyncSession, plan: Plan, now: datetime) -> None:
     person = await db.get(Person, plan.person_id)
     await enqueue(db, person, "plan_published")
-    today = date.today()
+    today = local_date(now, person)
     reps = (await db.exec(select(Representation).where(
         Representation.represented_id == person.id))).all()
     for rep in reps:
-        if "plan:read" in rep.scopes and is_valid(rep, person, today):
+        if Scope.PLAN_READ in rep.scopes and is_valid(rep, person, today):
             follower = await db.get(Person, rep.representative_id)
             if follower is not None:
                 await enqueue(db, follower, "plan_published")
@@ -205,5 +187,4 @@ async def close(db: AsyncSession, plan: Plan, staff: StaffMember, reason: str) -
     plan.close_reason = reason
     await record(db, "plan.closed", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id)
-    await db.commit()
     return plan

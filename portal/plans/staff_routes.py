@@ -2,59 +2,51 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.access import Subject, staff_subject
 from portal.auth.guards import requires_staff
-from portal.auth.viewer import Viewer
 from portal.consent import services as consent
 from portal.core import i18n
 from portal.core.i18n import N_
 from portal.notices.outbox import locale_for
-from portal.people.models import Person, StaffMember, Unit
+from portal.people.models import StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans import readability, services
 from portal.plans.forms import SECTION_NAMES, read_section
-from portal.plans.routes import plan_context
+from portal.plans.routes import log_plan_read, plan_context
 
 REASON_MAX = 500
 ANCHORS = {"action_add": "actions", "action_remove": "actions", "contact_add": "contacts",
            "contact_remove": "contacts", "relative_add": "contacts", "relative_remove": "contacts"}
 
 
-async def _subject(request: Request, db: AsyncSession, person_id: str) -> tuple[Viewer, Person]:
-    viewer: Viewer = request.scope["state"]["viewer"]
-    person = await db.get(Person, person_id)
-    if person is None or not await services.staff_may_see(db, viewer.staff, person, date.today()):
-        raise PermissionDeniedException()  # the same answer whether the person exists or not
-    return viewer, person
+# Staff of a unit that works with the person and is covered by the person's consent.
+WRITER = {"subject": staff_subject(needs_consent=True)}
 
 
-async def _choices(db: AsyncSession, person: Person) -> tuple[list[Unit], list[StaffMember]]:
+async def _choices(subject: Subject) -> tuple[list[Unit], list[StaffMember]]:
     """Units that take part (covered by consent) and their staff, for the editor's lists."""
-    view = await consent.overview(db, person, date.today())
+    db, person = subject.db, subject.person
+    view = await consent.overview(db, person, subject.today)
     units = view.active_units
     staff = list((await db.exec(select(StaffMember).where(
         col(StaffMember.unit_id).in_([u.id for u in units])).order_by(StaffMember.given_name))).all())
     return units, staff
 
 
-async def _editor(db: AsyncSession, request: Request, person: Person, plan, *, status: int = 200,
-                  errors: dict | None = None, typed: dict | None = None, section: str = "",
-                  conflict: bool = False) -> Template:
-    viewer: Viewer = request.scope["state"]["viewer"]
+async def _editor(subject: Subject, plan, *, status: int = 200, errors: dict | None = None,
+                  typed: dict | None = None, section: str = "", conflict: bool = False) -> Template:
+    db, person = subject.db, subject.person
     draft = plan_content.load(plan.draft)
-    units, staff = await _choices(db, person)
+    units, staff = await _choices(subject)
     context = await plan_context(db, draft, person)
-    await services.log_read(db, viewer.actor(), person, plan, plan.current_version, person.id)
-    await db.commit()
+    await log_plan_read(subject, plan, plan.current_version)
     updated_by = await db.get(StaffMember, plan.draft_updated_by) if plan.draft_updated_by else None
     return Template("plans/editor.html", status_code=status, context={
         **context, "plan": plan, "draft": draft, "choice_units": units, "choice_staff": staff,
@@ -64,10 +56,9 @@ async def _editor(db: AsyncSession, request: Request, person: Person, plan, *, s
     })
 
 
-async def _write_request(request: Request, db: AsyncSession, person_id: str):
-    """Who writes, for whom, the open plan, the form and the draft revision it was made from."""
-    viewer, person = await _subject(request, db, person_id)
-    plan = await services.open_plan(db, person.id)
+async def _write_request(request: Request, subject: Subject):
+    """The open plan, the form and the draft revision it was made from."""
+    plan = await services.open_plan(subject.db, subject.person.id)
     if plan is None:
         raise NotFoundException()
     form = await request.form()
@@ -75,72 +66,65 @@ async def _write_request(request: Request, db: AsyncSession, person_id: str):
         revision = int(form.get("revision") or -1)
     except ValueError:
         revision = -1
-    return viewer, person, plan, form, revision
+    return plan, form, revision
 
 
-@get("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
-async def plan_editor(request: Request, person_id: FromPath[str],
-                      db: NamedDependency[AsyncSession]) -> Template:
-    _, person = await _subject(request, db, person_id)
+@get("/personal/personer/{person_id:str}/plan", dependencies=WRITER)
+async def plan_editor(subject: NamedDependency[Subject]) -> Template:
+    db, person = subject.db, subject.person
     plan = await services.open_plan(db, person.id)
     if plan is None:
         return Template("plans/editor_none.html", context={
             "person": person, "earlier": await services.closed_plans(db, person.id)})
-    return await _editor(db, request, person, plan)
+    return await _editor(subject, plan)
 
 
-@post("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
-async def plan_create(request: Request, person_id: FromPath[str],
-                      db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person = await _subject(request, db, person_id)
-    await services.create_plan(db, person, viewer.staff)
+@post("/personal/personer/{person_id:str}/plan", dependencies=WRITER)
+async def plan_create(person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
+    await services.create_plan(subject.db, subject.person, subject.viewer.staff)
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", dependencies=WRITER)
 async def plan_save_section(request: Request, person_id: FromPath[str], section: FromPath[str],
-                            db: NamedDependency[AsyncSession]) -> Response:
+                            subject: NamedDependency[Subject]) -> Response:
     if section not in SECTION_NAMES:
         raise NotFoundException()
-    viewer, person, plan, form, revision = await _write_request(request, db, person_id)
-    units, staff = await _choices(db, person)
+    plan, form, revision = await _write_request(request, subject)
+    units, staff = await _choices(subject)
     changes, errors, typed = read_section(section, form, {u.id for u in units},
                                           {s.id for s in staff}, plan_content.load(plan.draft))
     if errors:
-        return await _editor(db, request, person, plan, status=400, errors=errors, typed=typed,
+        return await _editor(subject, plan, status=400, errors=errors, typed=typed,
                              section=section)
     try:
-        await services.save_draft(db, plan, viewer.staff, revision, changes)
+        await services.save_draft(subject.db, plan, subject.viewer.staff, revision, changes)
     except services.Conflict as conflict:
-        await db.refresh(person)  # the rollback expired it
         # Someone saved first: show their version and keep what this person typed.
-        return await _editor(db, request, person, conflict.plan, status=409, typed=typed,
+        return await _editor(subject, conflict.plan, status=409, typed=typed,
                              section=section, conflict=True)
     request.scope["state"]["session"].flash(N_("Ändringen är sparad i utkastet."), "success")
     anchor = ANCHORS.get(section, section)
     return Redirect(f"/personal/personer/{person_id}/plan#{anchor}", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/publicera", guards=[requires_staff])
-async def plan_publish(request: Request, person_id: FromPath[str],
-                       db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person, plan, _, revision = await _write_request(request, db, person_id)
+@post("/personal/personer/{person_id:str}/plan/publicera", dependencies=WRITER)
+async def plan_publish(request: Request, person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
+    plan, _, revision = await _write_request(request, subject)
     try:
-        published = await services.publish(db, plan, viewer.staff, revision)
+        published = await services.publish(subject.db, plan, subject.viewer.staff, revision,
+                                           subject.time.now)
     except services.Conflict as conflict:
-        await db.refresh(person)  # the rollback expired it
-        return await _editor(db, request, person, conflict.plan, status=409, conflict=True,
-                             section="publish")
+        return await _editor(subject, conflict.plan, status=409, conflict=True, section="publish")
     request.scope["state"]["session"].flash(
         N_("Planen är publicerad. Personen kan läsa den nu."), "success")
     return Redirect(f"/personal/personer/{person_id}/plan?publicerad={published.number}",
                     status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsluta", guards=[requires_staff])
-async def plan_close(request: Request, person_id: FromPath[str],
-                     db: NamedDependency[AsyncSession]) -> Response:
-    viewer, person = await _subject(request, db, person_id)
+@post("/personal/personer/{person_id:str}/plan/avsluta", dependencies=WRITER)
+async def plan_close(request: Request, person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
+    db, person = subject.db, subject.person
     plan = await services.open_plan(db, person.id)
     if plan is None:
         return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
@@ -149,23 +133,21 @@ async def plan_close(request: Request, person_id: FromPath[str],
     if not reason or len(reason) > REASON_MAX or "\x00" in reason:
         message = (N_("Skriv varför planen avslutas.") if not reason
                    else N_("Texten är för lång. Korta den lite."))
-        return await _editor(db, request, person, plan, status=400, section="close",
+        return await _editor(subject, plan, status=400, section="close",
                              errors={"reason": message}, typed={"reason": reason})
-    await services.close(db, plan, viewer.staff, reason)
+    await services.close(db, plan, subject.viewer.staff, reason)
     request.scope["state"]["session"].flash(N_("Planen är avslutad."), "success")
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@get("/personal/personer/{person_id:str}/plan/forhandsvisning", guards=[requires_staff])
-async def plan_preview(request: Request, person_id: FromPath[str],
-                       db: NamedDependency[AsyncSession]) -> Template:
+@get("/personal/personer/{person_id:str}/plan/forhandsvisning", dependencies=WRITER)
+async def plan_preview(request: Request, subject: NamedDependency[Subject]) -> Template:
     """The draft as the person will see it, in the person's own language variant."""
-    viewer, person = await _subject(request, db, person_id)
+    db, person = subject.db, subject.person
     plan = await services.open_plan(db, person.id)
     if plan is None:
         raise NotFoundException()
-    await services.log_read(db, viewer.actor(), person, plan, plan.current_version, person.id)
-    await db.commit()
+    await log_plan_read(subject, plan, plan.current_version)
     draft = plan_content.load(plan.draft)
     locale = locale_for(person)
     request.scope["state"]["locale"] = locale

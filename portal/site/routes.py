@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from litestar import Request, Response, get
@@ -12,29 +11,33 @@ from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.access import Scope, acting_for
 from portal.auth.sessions import cookie_name
 from portal.config import Settings
 from portal.consent import services as consent_services
 from portal.core import i18n
+from portal.core.urls import safe_next
 from portal.people.representation import acting_rights
 from portal.plans import content as plan_content
 from portal.plans import services as plan_services
 
 
 @get("/")
-async def start(request: Request, db: NamedDependency[AsyncSession]) -> Template:
+async def start(request: Request) -> Template:
     viewer = request.scope["state"]["viewer"]
     if viewer is None:
         return Template("site/start_anonymous.html")
     if viewer.is_staff:
         return Template("site/start_staff.html")
-    rights = await acting_rights(db, viewer.person.id, date.today())
+    subject = await acting_for().dependency(request)
+    db, person = subject.db, subject.person
+    rights = await acting_rights(db, viewer.person.id, subject.time.now)
     consent = None
-    if not viewer.acting_for_other or viewer.right.allows("consent"):
-        consent = await consent_services.overview(db, viewer.acting_for, date.today())
+    if subject.may(Scope.CONSENT):
+        consent = await consent_services.overview(db, person, subject.today)
     plan = follow_up = None
-    if not viewer.acting_for_other or viewer.right.allows("plan:read"):
-        plan = await plan_services.active_plan(db, viewer.acting_for.id)
+    if subject.may(Scope.PLAN_READ):
+        plan = await plan_services.active_plan(db, person.id)
         if plan is not None:
             current = await plan_services.version(db, plan.id, plan.current_version)
             follow_up = plan_content.load(current.content)["follow_up"] if current else None
@@ -57,17 +60,11 @@ async def cookies(settings: NamedDependency[Settings]) -> Template:
     return Template("site/cookies.html", context={"session_cookie_name": cookie_name(settings)})
 
 
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
 @get("/sprak/{code:str}")
 async def choose_language(request: Request, code: FromPath[str], settings: NamedDependency[Settings],
                           next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Response:
     locale = i18n.normalise_locale(code)
-    response = Redirect(_safe_next(next_), status_code=303)
+    response = Redirect(safe_next(next_), status_code=303)
     if locale:
         session = request.scope["state"]["session"]
         if session.authenticated:

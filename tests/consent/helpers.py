@@ -35,7 +35,9 @@ def db_run(client, work):
 
     async def go():
         async with maker() as db:
-            return await work(db)
+            result = await work(db)
+            await db.commit()  # services only flush: the request's policy commits
+            return result
 
     return client.blocking_portal.call(go)
 

@@ -66,6 +66,7 @@ async def _decide(maker, person_id: str, decision: str, units: list[str], key: s
                 db, person=person, actor=Actor("person", person_id, "self"), given_by=person_id,
                 decision=decision, unit_ids=units, idempotency_key=key, seen_seq=seen,
                 locale="sv", today=date.today())
+            await db.commit()  # what the request's transaction policy does
         except services.StaleForm:
             return ("stale", decision, None, None)
         except services.NothingChosen:
@@ -137,5 +138,7 @@ def test_twenty_concurrent_sends_of_one_form_store_one_act(pg_url):
     assert [r[0] for r in results] == ["ok"] * CALLS
     assert len({r[2] for r in results}) == 1
     assert [r[3] for r in results].count(False) == 1
-    assert [a.idempotency_key for a in acts] == [key]
+    # Stored scoped to (signed-in user, person): never matched across people.
+    actor = Actor("person", acts[0].person_id, "self")
+    assert [a.idempotency_key for a in acts] == [services.scoped_key(actor, acts[0].person_id, key)]
     assert [e.seq for e in events] == [1, 2, 3]

@@ -32,6 +32,7 @@ from tests.consent.helpers import (
     staff_form,
     staff_named,
     unit_ids,
+    unit_names,
 )
 
 UNITS = ("se-kalmar-vc", "se-kalmar-soc")
@@ -182,7 +183,8 @@ def test_a_child_cannot_consent_alone_while_guardians_decide(client, page):
     assert "Dina vårdnadshavare svarar om samtycke för dig." in overview.text()
     assert overview.select_one("form#form-field") is None  # no give form to press
     forged = {"csrf_token": overview.csrf(), "idempotency_key": "k" * 24, "seen_seq": "0",
-              "decision": "give", "unit": [vc]}
+              "decision": "give", "unit": [vc],
+              "subject": overview.select_one('input[name="subject"]')["value"]}
     response = client.post("/samtycke", data=forged, follow_redirects=False)
     forbidden(response)
     assert acts_of(client, child.id) == []
@@ -224,13 +226,26 @@ def test_staff_with_care_relation_without_consent(client, page, cast):
     sign_in(client, "maria")  # Socialtjänsten: works with the subject, no consent yet
     assert cast.subject.name in page("/personal/personer").text()
     forbidden(get(client, f"/personal/personer/{cast.subject.id}"))
-    assert page(f"/personal/personer/{cast.subject.id}/samtycke").h1 == \
-        f"Samtycke för {cast.subject.name}"
+    consent = page(f"/personal/personer/{cast.subject.id}/samtycke")
+    assert consent.h1 == f"Samtycke för {cast.subject.name}"
+    # Which other units take part, and their history, is what consent protects: a unit
+    # without consent sees its own status and how to ask for consent, nothing else.
+    vc, soc = unit_names(client, "se-kalmar-vc", "se-kalmar-soc")
+    assert "Er verksamhet har inget samtycke från personen." in consent.text()
+    assert vc not in consent.text("section[aria-labelledby=state-title]")
+    assert vc not in consent.text("ol.timeline")
+    assert consent.select("ol.timeline .timeline__item")  # "Inga svar än." for this unit
     response = client.post(f"/personal/personer/{cast.subject.id}/samtycke",
                            data=record_form(client, page, cast.subject, "give", ("se-kalmar-soc",)),
                            follow_redirects=False)
     assert response.status_code == 303
     assert page(f"/personal/personer/{cast.subject.id}").h1 == cast.subject.name
+    # Now with consent: the whole picture, the other units and their history too.
+    consent = page(f"/personal/personer/{cast.subject.id}/samtycke")
+    assert "Er verksamhet har inget samtycke" not in consent.text()
+    assert vc in consent.text("section[aria-labelledby=state-title]")
+    assert vc in consent.text("ol.timeline")
+    assert soc in consent.text("ol.timeline")
 
 
 def test_staff_of_another_unit(client, page, cast):

@@ -512,7 +512,7 @@ def test_a_unit_from_another_country_or_made_up_is_a_plain_error(client, page, v
 
 def test_missing_fields_are_a_plain_error(client, page, viola_like):
     form = consent_form(page("/samtycke"))
-    _bad(client, page, {"csrf_token": form["csrf_token"]}, "form")
+    _bad(client, page, {"csrf_token": form["csrf_token"], "subject": form["subject"]}, "form")
 
 
 # --- audit ------------------------------------------------------------------------------------

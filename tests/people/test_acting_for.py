@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from portal.audit.models import AuditEvent
 from portal.people.models import Person, Representation
-from portal.people.representation import GUARDIAN_AGE_LIMIT, is_valid
+from portal.people.representation import guardian_age_limit, is_valid
 from tests.conftest import Page, login, run_db
 
 CHOOSE_HEADING = "Vem vill du använda tjänsten för?"
@@ -311,7 +311,7 @@ def _guardian(child_born: date, country: str) -> tuple[Representation, Person]:
 
 @pytest.mark.parametrize(("country", "limit"), [("SE", 13), ("FI", 18)])
 def test_guardian_right_ends_on_the_birthday(country, limit):
-    assert GUARDIAN_AGE_LIMIT[country] == limit
+    assert guardian_age_limit(country) == limit
     born = date(2010, 5, 10)
     rep, child = _guardian(born, country)
     birthday = date(born.year + limit, 5, 10)

@@ -1,0 +1,181 @@
+"""Who may see and do what for whom: the one place the rules live.
+
+Three ways to reach a person's matters (`../shared/SECURITY.md`, access control):
+- the person themself;
+- a representative acting for them, with the named `Scope` the page needs
+  (guardian, god man/förvaltare/intressebevakare, proxy) while the
+  representation is valid (`portal.people.representation`);
+- staff of a unit that works with the person (a care relation), and for
+  anything beyond the unit's own consent status only while the person's
+  consent covers that unit.
+
+Routes declare what they need and the handler receives the person:
+
+    @get("/plan", dependencies={"subject": acting_for(Scope.PLAN_READ)})
+    async def my_plan(subject: Subject) -> Template: ...
+
+    @get("/personal/personer/{person_id:str}",
+         dependencies={"subject": staff_subject(needs_consent=True,
+                                                audit="person.viewed_by_staff")})
+
+A state-changing request names the person it was shown for (the `subject`
+form field, or the `X-Subject` header htmx sends from `<body>`); if the
+session now acts for someone else (another tab), `WrongSubject` is raised
+before anything is saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from litestar import Request
+from litestar.di import Provide
+from litestar.exceptions import PermissionDeniedException
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import Actor, record
+from portal.auth.guards import LoginRequired, WrongKindOfUser
+from portal.auth.viewer import Viewer
+from portal.consent import services as consent
+from portal.core import i18n
+from portal.core.clock import RequestTime, zone_of
+from portal.people.models import Person
+from portal.people.representation import Scope
+
+__all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "staff_subject"]
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class WrongSubject(Exception):
+    """The form was shown for another person than the one the session acts for now."""
+
+    def __init__(self, current: Person) -> None:
+        super().__init__("form shown for another person")
+        self.current = current
+
+
+@dataclass
+class Subject:
+    """The person a handler may act on, who acts, and on what basis.
+
+    `today` is the person's own calendar date. For staff, `unit_has_consent`
+    says whether the person's consent covers the staff member's unit."""
+
+    person: Person
+    viewer: Viewer
+    db: AsyncSession
+    time: RequestTime
+    unit_has_consent: bool = False
+
+    @property
+    def today(self) -> date:
+        return self.time.today_for(self.person)
+
+    @property
+    def by_staff(self) -> bool:
+        return self.viewer.is_staff
+
+    @property
+    def by_representative(self) -> bool:
+        return not self.viewer.is_staff and self.viewer.acting_for_other
+
+    @property
+    def on_behalf_of(self) -> str | None:
+        """The person's id when someone else acts (staff or a representative), else None."""
+        return self.person.id if self.by_staff or self.by_representative else None
+
+    def actor(self) -> Actor:
+        return self.viewer.actor()
+
+    def may(self, scope: Scope) -> bool:
+        """Whether the viewer may do `scope` for the person (the person always may)."""
+        return self.by_staff or not self.by_representative or self.viewer.right.allows(scope)
+
+    async def log_read(self, action: str, object_type: str, object_id: str,
+                       detail: dict | None = None) -> None:
+        """The access log (HSLF-FS 2016:40; Finnish client data rules): a read by staff
+        or a representative is recorded in the request's transaction; the person's
+        own reads are not."""
+        if self.on_behalf_of is None:
+            return
+        await record(self.db, action, self.actor(), subject_person_id=self.person.id,
+                     on_behalf_of=self.on_behalf_of, object_type=object_type,
+                     object_id=object_id, detail=detail)
+
+
+def _viewer(request: Request) -> Viewer:
+    viewer = request.scope["state"].get("viewer")
+    if viewer is None:
+        raise LoginRequired()
+    return viewer
+
+
+async def _sent_subject(request: Request) -> str:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        sent = (await request.form()).get("subject")
+        if sent:
+            return str(sent)
+    return request.headers.get("x-subject", "")
+
+
+def _show_in_zone_of(person: Person, viewer: Viewer) -> None:
+    """Times on this page are in the person's zone; staff see the zone named if it is
+    not their own."""
+    zone = zone_of(person)
+    own = zone_of(viewer.unit) if viewer.is_staff and viewer.unit else zone
+    i18n.show_times_in(zone, name_it=own.key != zone.key)
+
+
+def acting_for(scope: Scope | None = None) -> Provide:
+    """A dependency giving the person the signed-in citizen acts for (themself or
+    someone they represent), refusing a representative without `scope` (403),
+    staff (403), a visitor (login) and a form shown for someone else (`WrongSubject`)."""
+
+    async def provide(request: Request) -> Subject:
+        viewer = _viewer(request)
+        if viewer.is_staff:
+            raise WrongKindOfUser()
+        person = viewer.acting_for
+        if viewer.acting_for_other and scope is not None and not viewer.right.allows(scope):
+            raise PermissionDeniedException()
+        if request.method in UNSAFE_METHODS and await _sent_subject(request) != person.id:
+            raise WrongSubject(person)
+        _show_in_zone_of(person, viewer)
+        state = request.scope["state"]
+        return Subject(person, viewer, state["db"], state["time"])
+
+    return Provide(provide)
+
+
+def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
+    """A dependency giving the person in the `person_id` path parameter to staff of a
+    unit that works with them; with `needs_consent`, only while the person's consent
+    covers the unit. Anything else is a 403 that looks the same whether the person
+    exists or not. `audit` names the access-log action recorded for the read."""
+
+    async def provide(request: Request) -> Subject:
+        viewer = _viewer(request)
+        if not viewer.is_staff:
+            raise WrongKindOfUser()
+        state = request.scope["state"]
+        db: AsyncSession = state["db"]
+        person_id = str(request.path_params.get("person_id", ""))
+        person = await db.get(Person, person_id) if person_id else None
+        if person is None or not await consent.unit_works_with(db, viewer.staff.unit_id, person.id):
+            raise PermissionDeniedException()
+        time: RequestTime = state["time"]
+        has_consent = await consent.unit_has_consent(db, person, viewer.staff.unit_id,
+                                                     time.today_for(person))
+        if needs_consent and not has_consent:
+            raise PermissionDeniedException()
+        subject = Subject(person, viewer, db, time, unit_has_consent=has_consent)
+        if audit:
+            await subject.log_read(audit, "person", person.id)
+        _show_in_zone_of(person, viewer)
+        return subject
+
+    return Provide(provide)
+
