@@ -68,6 +68,7 @@ class Subject:
     db: AsyncSession
     time: RequestTime
     unit_has_consent: bool = False
+    consent: consent.Overview | None = None  # for staff: the person's consent, derived once
 
     @property
     def today(self) -> date:
@@ -164,14 +165,17 @@ def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
         db: AsyncSession = state["db"]
         person_id = str(request.path_params.get("person_id", ""))
         person = await db.get(Person, person_id) if person_id else None
-        if person is None or not await consent.unit_works_with(db, viewer.staff.unit_id, person.id):
+        if person is None:
             raise PermissionDeniedException()
         time: RequestTime = state["time"]
-        has_consent = await consent.unit_has_consent(db, person, viewer.staff.unit_id,
-                                                     time.today_for(person))
+        view = await consent.overview(db, person, time.today_for(person))
+        unit_id = viewer.staff.unit_id
+        if unit_id not in view.proposed:  # no care relation: the unit does not work with them
+            raise PermissionDeniedException()
+        has_consent = view.state(unit_id).active
         if needs_consent and not has_consent:
             raise PermissionDeniedException()
-        subject = Subject(person, viewer, db, time, unit_has_consent=has_consent)
+        subject = Subject(person, viewer, db, time, unit_has_consent=has_consent, consent=view)
         if audit:
             await subject.log_read(audit, "person", person.id)
         _show_in_zone_of(person, viewer)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import text
+from sqlalchemy import func, insert, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,6 +109,47 @@ async def record(
     session.add(event)
     await session.flush()
     return event
+
+
+async def record_many(session: AsyncSession, action: str, actor: Actor,
+                      subjects: list[tuple[str, str | None, str | None]]) -> None:
+    """One event per (subject person id, object type, object id), e.g. a list page
+    that shows many people. Three statements whatever the number of people: lock
+    the chains (sorted, so two writers never deadlock), read each chain's last hash,
+    insert all. Added to the caller's transaction."""
+    if not subjects:
+        return
+    chains = sorted({person_id for person_id, _, _ in subjects})
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        await session.exec(text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) "
+            "FROM (SELECT unnest(CAST(:chains AS text[])) AS c ORDER BY 1) AS ordered"),
+            params={"chains": chains})
+    elif dialect == "sqlite":
+        await session.exec(text("UPDATE audit_event SET id = id WHERE 0"))
+    newest = (select(func.max(AuditEvent.id)).where(col(AuditEvent.chain).in_(chains))
+              .group_by(AuditEvent.chain))
+    last = dict((await session.exec(select(AuditEvent.chain, AuditEvent.hash).where(
+        col(AuditEvent.id).in_(newest)))).all())
+    at = utcnow()
+    rows = []
+    for person_id, object_type, object_id in subjects:
+        event = AuditEvent(at=at, action=action, actor_type=actor.type, actor_id=actor.id,
+                           role=actor.role, unit_id=actor.unit_id, on_behalf_of=None,
+                           subject_person_id=person_id, object_type=object_type,
+                           object_id=object_id, detail="{}", chain=person_id,
+                           prev_hash=last.get(person_id, GENESIS), hash="")
+        event.hash = chain_hash(event.prev_hash, event)
+        last[person_id] = event.hash
+        rows.append({column: getattr(event, column) for column in _INSERTED})
+    # One executemany, in this order (the ids then follow the chains' order).
+    await session.execute(insert(AuditEvent), rows)
+
+
+_INSERTED = ("at", "action", "actor_type", "actor_id", "role", "unit_id", "on_behalf_of",
+             "subject_person_id", "object_type", "object_id", "detail", "chain", "prev_hash",
+             "hash")
 
 
 async def verify_chains(session: AsyncSession) -> list[str]:

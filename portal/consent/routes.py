@@ -137,7 +137,7 @@ async def _staff_page(subject: Subject, form: StaffConsentForm, status: int = 20
                       stale: bool = False) -> Template:
     db, person = subject.db, subject.person
     unit_id = subject.viewer.staff.unit_id
-    view = await services.overview(db, person, subject.today)
+    view = subject.consent
     entries = await services.history(db, person)
     shown = view
     if not subject.unit_has_consent:
@@ -158,16 +158,14 @@ async def _staff_page(subject: Subject, form: StaffConsentForm, status: int = 20
 
 @get("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF)
 async def staff_consent_page(subject: NamedDependency[Subject]) -> Template:
-    view = await services.overview(subject.db, subject.person, subject.today)
-    return await _staff_page(subject, StaffConsentForm(key=new_key(), seen_seq=view.seq))
+    return await _staff_page(subject, StaffConsentForm(key=new_key(), seen_seq=subject.consent.seq))
 
 
 @post("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF)
 async def staff_consent_record(request: Request, person_id: FromPath[str],
                                subject: NamedDependency[Subject]) -> Response:
     db, person = subject.db, subject.person
-    view = await services.overview(db, person, subject.today)
-    form = read_staff_form(await request.form(), zone_of(person), set(view.deciders))
+    form = read_staff_form(await request.form(), zone_of(person), set(subject.consent.deciders))
     if form.errors:
         return await _staff_page(subject, form, status=400)
     try:
@@ -182,8 +180,9 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
         form.errors["unit"] = N_("Välj minst en verksamhet.")
         return await _staff_page(subject, form, status=400)
     except services.StaleForm:
+        subject.consent = await services.overview(db, person, subject.today)  # the fresh state
         form.key = new_key()
-        form.seen_seq = (await services.overview(db, person, subject.today)).seq
+        form.seen_seq = subject.consent.seq
         return await _staff_page(subject, form, status=409, stale=True)
     request.scope["state"]["session"].flash(N_("Beskedet är sparat."), "success")
     return Redirect(f"/personal/personer/{person_id}/samtycke", status_code=303)

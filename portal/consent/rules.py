@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.people.models import Person, Representation
@@ -25,6 +25,22 @@ async def deciders(db: AsyncSession, person: Person, today: date) -> frozenset[s
     """Whose yes is needed: every current guardian of a child, otherwise the person."""
     guardians = (await db.exec(select(Representation).where(
         Representation.represented_id == person.id, Representation.kind == "guardian"))).all()
+    return current_deciders(person, guardians, today)
+
+
+async def guardians_of(db: AsyncSession, person_ids: list[str]) -> dict[str, list[Representation]]:
+    """Guardian representations of many people at once (one statement), by person id."""
+    rows = (await db.exec(select(Representation).where(
+        col(Representation.represented_id).in_(person_ids),
+        Representation.kind == "guardian"))).all()
+    found: dict[str, list[Representation]] = {}
+    for rep in rows:
+        found.setdefault(rep.represented_id, []).append(rep)
+    return found
+
+
+def current_deciders(person: Person, guardians: list[Representation], today: date) -> frozenset[str]:
+    """The guardians whose right is valid on the person's `today`, else the person alone."""
     current = frozenset(g.representative_id for g in guardians if is_valid(g, person, today))
     return current or frozenset({person.id})
 

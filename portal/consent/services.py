@@ -225,6 +225,9 @@ class HistoryEntry:
 
 
 async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
+    """Every consent act for the person, newest first, with units and names.
+
+    Five statements whatever the number of acts (actors are looked up together)."""
     acts = (await db.exec(select(ConsentAct).where(ConsentAct.person_id == person.id)
                           .order_by(col(ConsentAct.recorded_at).desc()))).all()
     events = (await db.exec(select(ConsentEvent).where(ConsentEvent.person_id == person.id))).all()
@@ -233,18 +236,22 @@ async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
     for event in sorted(events, key=lambda e: e.seq):
         if event.unit_id:
             by_act.setdefault(event.act_id, []).append(units[event.unit_id])
+    staff_ids = {a.actor_id for a in acts if a.actor_type == "staff"}
+    person_ids = ({a.actor_id for a in acts if a.actor_type != "staff"}
+                  | {a.given_by_id for a in acts if a.given_by_id})
+    staff = {s.id: s for s in (await db.exec(select(StaffMember).where(
+        col(StaffMember.id).in_(staff_ids)))).all()} if staff_ids else {}
+    people = {p.id: p for p in (await db.exec(select(Person).where(
+        col(Person.id).in_(person_ids)))).all()} if person_ids else {}
     entries = []
     for act in acts:
-        unit = None
         if act.actor_type == "staff":
-            staff = await db.get(StaffMember, act.actor_id)
-            actor_name = staff.name if staff else ""
+            actor = staff.get(act.actor_id)
             unit = units.get(act.unit_id or "")
         else:
-            actor = await db.get(Person, act.actor_id)
-            actor_name = actor.name if actor else ""
-        given_by = await db.get(Person, act.given_by_id) if act.given_by_id else None
-        entries.append(HistoryEntry(act, by_act.get(act.id, []), actor_name, unit,
+            actor, unit = people.get(act.actor_id), None
+        given_by = people.get(act.given_by_id) if act.given_by_id else None
+        entries.append(HistoryEntry(act, by_act.get(act.id, []), actor.name if actor else "", unit,
                                     given_by.name if given_by else None))
     return entries
 
@@ -259,6 +266,31 @@ async def wording_shown_to(db: AsyncSession, wording_id: str, person_id: str) ->
     used = (await db.exec(select(ConsentAct.id).where(
         ConsentAct.person_id == person_id, ConsentAct.wording_id == wording_id))).first()
     return await db.get(ConsentWording, wording_id) if used else None
+
+
+async def unit_states(db: AsyncSession, unit_id: str,
+                      today_for) -> list[tuple[Person, UnitState]]:
+    """Each person the unit works with and the consent state for that unit, by name.
+
+    `today_for(person)` gives each person's own date (`RequestTime.today_for`).
+    Three statements whatever the number of people, events or guardians."""
+    people = await persons_of_unit(db, unit_id)
+    ids = [p.id for p in people]
+    if not ids:
+        return []
+    rows = (await db.exec(
+        select(ConsentEvent, ConsentAct).join(ConsentAct, ConsentAct.id == ConsentEvent.act_id)
+        .where(col(ConsentEvent.person_id).in_(ids)).order_by(col(ConsentEvent.seq)))).all()
+    guardians = await rules.guardians_of(db, ids)
+    decisions: dict[str, list] = {}
+    for event, act in rows:
+        decisions.setdefault(event.person_id, []).append((event, act))
+    result = []
+    for person in people:
+        decide = rules.current_deciders(person, guardians.get(person.id, []), today_for(person))
+        states = derive(_as_decisions(decisions.get(person.id, [])), decide)
+        result.append((person, states.get(unit_id, UnitState())))
+    return result
 
 
 async def persons_of_unit(db: AsyncSession, unit_id: str) -> list[Person]:

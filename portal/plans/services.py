@@ -82,12 +82,17 @@ class Reading:
 
 
 async def read_current(db: AsyncSession, plan: Plan, reader_id: str) -> Reading:
-    current = await version(db, plan.id, plan.current_version)
+    """The current version for this reader, with the sections changed since they last
+    looked (the current and the last-seen version are read in one statement)."""
     seen_before = await mark_seen(db, plan, reader_id, plan.current_version)
-    before = None
+    wanted = {plan.current_version}
     if seen_before is not None and seen_before < plan.current_version:
-        old = await version(db, plan.id, seen_before)
-        before = plan_content.load(old.content) if old else None
+        wanted.add(seen_before)
+    found = {v.number: v for v in (await db.exec(select(PlanVersion).where(
+        PlanVersion.plan_id == plan.id, col(PlanVersion.number).in_(wanted)))).all()}
+    current = found[plan.current_version]
+    old = found.get(seen_before) if seen_before != plan.current_version else None
+    before = plan_content.load(old.content) if old else None
     content = plan_content.load(current.content)
     return Reading(plan, current, content, plan_content.changed_sections(before, content),
                    seen_before is None)

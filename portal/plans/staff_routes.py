@@ -11,7 +11,6 @@ from sqlmodel import col, select
 
 from portal.access import Subject, staff_subject
 from portal.auth.guards import requires_staff
-from portal.consent import services as consent
 from portal.core import i18n
 from portal.core.i18n import N_
 from portal.notices.outbox import locale_for
@@ -32,10 +31,8 @@ WRITER = {"subject": staff_subject(needs_consent=True)}
 
 async def _choices(subject: Subject) -> tuple[list[Unit], list[StaffMember]]:
     """Units that take part (covered by consent) and their staff, for the editor's lists."""
-    db, person = subject.db, subject.person
-    view = await consent.overview(db, person, subject.today)
-    units = view.active_units
-    staff = list((await db.exec(select(StaffMember).where(
+    units = subject.consent.active_units
+    staff = list((await subject.db.exec(select(StaffMember).where(
         col(StaffMember.unit_id).in_([u.id for u in units])).order_by(StaffMember.given_name))).all())
     return units, staff
 

@@ -1,0 +1,138 @@
+"""SQL statements per key page: a stated ceiling, and no growth with the data.
+
+A signed-in request uses one database session (one connection checkout) and a
+handful of statements; the number must not grow with the number of plan
+versions, consent events, units or people. The ceilings are the measured counts
+of issue 8 plus a little room; raise one only with a reason in the commit.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import event
+
+from tests.consent.helpers import act_for, decide_directly, new_person, represent, sign_in
+from tests.plans.helpers import as_staff, ensure_plan, forms, hidden
+from tests.shared_app import app, client, module_client, settings  # noqa: F401
+
+VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
+
+# page -> the most statements one GET may run (as measured after issue 8; before it:
+# / 9 in 2 sessions, /plan 8 in 2, /samtycke 6 in 2, history 5+N in 2, staff list 6 per
+# person, staff consent page 21+N in 2)
+CEILING = {
+    "/": 9,  # viewer, rights, consent overview (5), plan, version
+    "/plan": 8,  # viewer, plan, earlier plans, seen, versions, units, coordinator, publisher
+    "/samtycke": 6,  # viewer, consent overview (5)
+    "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
+    "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
+    "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
+    "staff consent page": 14,  # viewer, person, overview (5), access log (3), history (4)
+}
+
+
+@dataclass
+class Counted:
+    statements: int = 0
+    checkouts: int = 0
+
+
+@contextmanager
+def counting(app):  # noqa: F811
+    engine = app.state.sessionmaker.kw["bind"].sync_engine
+    counted = Counted()
+
+    def on_execute(*_args, **_kwargs):
+        counted.statements += 1
+
+    def on_checkout(*_args, **_kwargs):
+        counted.checkouts += 1
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine.pool, "checkout", on_checkout)
+
+
+def measure(client, app, url: str) -> Counted:  # noqa: F811
+    with counting(app) as counted:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return counted
+
+
+def publish(client, page, person_id: str, times: int) -> None:
+    """Publish `times` new versions of the person's plan through the staff editor."""
+    for number in range(times):
+        editor = ensure_plan(client, page, person_id)
+        data = {**hidden(editor, "/plan/avsnitt/important"), "text": f"Version {number}."}
+        assert client.post(forms(editor, "/plan/avsnitt/important")[0]["action"], data=data,
+                           follow_redirects=False).status_code == 303
+        editor = page(f"/personal/personer/{person_id}/plan")
+        assert client.post(forms(editor, "/plan/publicera")[0]["action"],
+                           data=hidden(editor, "/plan/publicera"),
+                           follow_redirects=False).status_code == 303
+
+
+def pages_for(client, page, app, person, proxy, staff_unit_people):  # noqa: F811
+    """Statements per key page for `person` (and for staff Anna)."""
+    counts = {}
+    sign_in(client, person)
+    for url in ("/", "/plan", "/samtycke", "/samtycke/historik"):
+        counts[url] = measure(client, app, url)
+    client.cookies.clear()
+    sign_in(client, proxy)
+    act_for(client, page, person.id)
+    counts["proxy /plan"] = measure(client, app, "/plan")
+    client.cookies.clear()
+    as_staff(client, "Anna")
+    counts["staff /personal/personer"] = measure(client, app, "/personal/personer")
+    counts["staff consent page"] = measure(client, app, f"/personal/personer/{person.id}/samtycke")
+    return counts
+
+
+@pytest.fixture
+def person_with_history(client, page):
+    person = new_person(client, units=(VC, SOC, AVD12), prefix="Qc")
+    proxy = new_person(client, units=(), prefix="Qp")
+    represent(client, proxy, person, "proxy")
+    decide_directly(client, person.id, "give", (VC,))
+    as_staff(client, "Anna")
+    publish(client, page, person.id, 1)
+    client.cookies.clear()
+    return person, proxy
+
+
+def test_key_pages_use_one_session_and_few_statements(client, page, app, person_with_history):  # noqa: F811
+    person, proxy = person_with_history
+    counts = pages_for(client, page, app, person, proxy, None)
+    report = {k: (v.statements, v.checkouts) for k, v in counts.items()}
+    for name, ceiling in CEILING.items():
+        statements, checkouts = report[name]
+        assert checkouts == 1, f"{name}: {checkouts} sessions in one request ({report})"
+        assert statements <= ceiling, f"{name}: {statements} statements > {ceiling} ({report})"
+
+
+def test_statements_do_not_grow_with_versions_events_or_people(client, page, app,  # noqa: F811
+                                                               person_with_history):
+    person, proxy = person_with_history
+    before = pages_for(client, page, app, person, proxy, None)
+    # Ten more plan versions, twenty more consent events, three more people at the unit.
+    as_staff(client, "Anna")
+    publish(client, page, person.id, 10)
+    for _ in range(10):
+        decide_directly(client, person.id, "give", (SOC,))
+        decide_directly(client, person.id, "withdraw", (SOC,))
+    for _ in range(3):
+        new_person(client, units=(VC,), prefix="Qx")
+    client.cookies.clear()
+    after = pages_for(client, page, app, person, proxy, None)
+    grown = {name: (before[name].statements, after[name].statements)
+             for name in CEILING if after[name].statements > before[name].statements}
+    assert not grown, f"statements grew with the data: {grown}"
