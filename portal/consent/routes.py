@@ -53,7 +53,7 @@ async def _page(db: AsyncSession, request: Request, person: Person, form: Consen
     })
 
 
-@get("/samtycke", guards=[requires_person])
+@get("/samtycke", guards=[requires_person], name="consent_page")
 async def consent_page(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     person = _subject_for_person_user(_viewer(request))
     view = await services.overview(db, person, date.today())
@@ -62,7 +62,7 @@ async def consent_page(request: Request, db: NamedDependency[AsyncSession]) -> T
     return await _page(db, request, person, form, view=view)
 
 
-@post("/samtycke", guards=[requires_person])
+@post("/samtycke", guards=[requires_person], name="consent_decide")
 async def consent_decide(request: Request, db: NamedDependency[AsyncSession],
                          settings: NamedDependency[Settings]) -> Response:
     viewer = _viewer(request)
@@ -105,7 +105,7 @@ async def consent_decide(request: Request, db: NamedDependency[AsyncSession],
     return Redirect(f"/samtycke/kvitto/{outcome.act.id}", status_code=303)
 
 
-@get("/samtycke/bekrafta", guards=[requires_person])
+@get("/samtycke/bekrafta", guards=[requires_person], name="consent_confirm")
 async def consent_confirm(request: Request, db: NamedDependency[AsyncSession]) -> Response:
     viewer = _viewer(request)
     person = _subject_for_person_user(viewer)
@@ -118,7 +118,7 @@ async def consent_confirm(request: Request, db: NamedDependency[AsyncSession]) -
                                                       "view": view})
 
 
-@get("/samtycke/kvitto/{act_id:str}", guards=[requires_person])
+@get("/samtycke/kvitto/{act_id:str}", guards=[requires_person], name="consent_receipt")
 async def consent_receipt(request: Request, act_id: FromPath[str],
                           db: NamedDependency[AsyncSession]) -> Template:
     viewer = _viewer(request)
@@ -136,14 +136,14 @@ async def consent_receipt(request: Request, act_id: FromPath[str],
         "entry": entries[0], "view": view, "others_notified": bool(notified)})
 
 
-@get("/samtycke/historik", guards=[requires_person])
+@get("/samtycke/historik", guards=[requires_person], name="consent_history")
 async def consent_history(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     person = _subject_for_person_user(_viewer(request))
     return Template("consent/history.html", context={
         "entries": await services.history(db, person), "person": person, "staff_view": False})
 
 
-@get("/samtycke/text/{wording_id:str}", guards=[requires_person])
+@get("/samtycke/text/{wording_id:str}", guards=[requires_person], name="consent_wording")
 async def consent_wording(request: Request, wording_id: FromPath[str],
                           db: NamedDependency[AsyncSession]) -> Template:
     person = _subject_for_person_user(_viewer(request))
@@ -179,7 +179,7 @@ async def _staff_page(db: AsyncSession, request: Request, person: Person, form,
     })
 
 
-@get("/personal/personer/{person_id:str}/samtycke", guards=[requires_staff])
+@get("/personal/personer/{person_id:str}/samtycke", guards=[requires_staff], name="staff_consent_page")
 async def staff_consent_page(request: Request, person_id: FromPath[str],
                              db: NamedDependency[AsyncSession]) -> Template:
     viewer = _viewer(request)
@@ -191,7 +191,7 @@ async def staff_consent_page(request: Request, person_id: FromPath[str],
     return await _staff_page(db, request, person, form)
 
 
-@post("/personal/personer/{person_id:str}/samtycke", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/samtycke", guards=[requires_staff], name="staff_consent_record")
 async def staff_consent_record(request: Request, person_id: FromPath[str],
                                db: NamedDependency[AsyncSession]) -> Response:
     viewer = _viewer(request)

@@ -15,14 +15,14 @@ from portal.core.i18n import N_
 from portal.people.representation import acting_right, acting_rights
 
 
-@get("/vem", guards=[requires_person])
+@get("/vem", guards=[requires_person], name="choose_person_page")
 async def choose_person_page(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     viewer = request.scope["state"]["viewer"]
     rights = await acting_rights(db, viewer.person.id, date.today())
     return Template("people/choose.html", context={"rights": rights})
 
 
-@post("/vem", guards=[requires_person])
+@post("/vem", guards=[requires_person], name="choose_person")
 async def choose_person(request: Request, db: NamedDependency[AsyncSession]) -> Response:
     viewer = request.scope["state"]["viewer"]
     session = request.scope["state"]["session"]

@@ -50,7 +50,7 @@ async def _log(db: AsyncSession, viewer: Viewer, person: Person, plan, number: i
                             person.id if viewer.acting_for_other else None)
 
 
-@get("/plan", guards=[requires_person])
+@get("/plan", guards=[requires_person], name="my_plan")
 async def my_plan(request: Request, db: NamedDependency[AsyncSession],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
     viewer, person = _reader(request)
@@ -70,7 +70,7 @@ async def my_plan(request: Request, db: NamedDependency[AsyncSession],
     })
 
 
-@get("/plan/versioner", guards=[requires_person])
+@get("/plan/versioner", guards=[requires_person], name="plan_versions")
 async def plan_versions(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     _, person = _reader(request)
     plan = await services.active_plan(db, person.id)
@@ -97,20 +97,20 @@ async def _archived_version(request: Request, db: AsyncSession, plan_id: str,
     })
 
 
-@get("/plan/{plan_id:str}/version/{number:int}", guards=[requires_person])
+@get("/plan/{plan_id:str}/version/{number:int}", guards=[requires_person], name="plan_version")
 async def plan_version(request: Request, plan_id: FromPath[str], number: FromPath[int],
                        db: NamedDependency[AsyncSession]) -> Template:
     return await _archived_version(request, db, plan_id, number)
 
 
-@get("/plan/tidigare", guards=[requires_person])
+@get("/plan/tidigare", guards=[requires_person], name="earlier_plans")
 async def earlier_plans(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     _, person = _reader(request)
     return Template("plans/earlier.html", context={
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
-@get("/plan/kalender.ics", guards=[requires_person])
+@get("/plan/kalender.ics", guards=[requires_person], name="plan_calendar")
 async def plan_calendar(request: Request, db: NamedDependency[AsyncSession]) -> Response:
     viewer, person = _reader(request)
     plan = await services.active_plan(db, person.id)

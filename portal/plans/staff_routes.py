@@ -78,7 +78,7 @@ async def _write_request(request: Request, db: AsyncSession, person_id: str):
     return viewer, person, plan, form, revision
 
 
-@get("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
+@get("/personal/personer/{person_id:str}/plan", guards=[requires_staff], name="plan_editor")
 async def plan_editor(request: Request, person_id: FromPath[str],
                       db: NamedDependency[AsyncSession]) -> Template:
     _, person = await _subject(request, db, person_id)
@@ -89,7 +89,7 @@ async def plan_editor(request: Request, person_id: FromPath[str],
     return await _editor(db, request, person, plan)
 
 
-@post("/personal/personer/{person_id:str}/plan", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/plan", guards=[requires_staff], name="plan_create")
 async def plan_create(request: Request, person_id: FromPath[str],
                       db: NamedDependency[AsyncSession]) -> Response:
     viewer, person = await _subject(request, db, person_id)
@@ -97,7 +97,7 @@ async def plan_create(request: Request, person_id: FromPath[str],
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", guards=[requires_staff], name="plan_save_section")
 async def plan_save_section(request: Request, person_id: FromPath[str], section: FromPath[str],
                             db: NamedDependency[AsyncSession]) -> Response:
     if section not in SECTION_NAMES:
@@ -121,7 +121,7 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
     return Redirect(f"/personal/personer/{person_id}/plan#{anchor}", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/publicera", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/plan/publicera", guards=[requires_staff], name="plan_publish")
 async def plan_publish(request: Request, person_id: FromPath[str],
                        db: NamedDependency[AsyncSession]) -> Response:
     viewer, person, plan, _, revision = await _write_request(request, db, person_id)
@@ -137,7 +137,7 @@ async def plan_publish(request: Request, person_id: FromPath[str],
                     status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsluta", guards=[requires_staff])
+@post("/personal/personer/{person_id:str}/plan/avsluta", guards=[requires_staff], name="plan_close")
 async def plan_close(request: Request, person_id: FromPath[str],
                      db: NamedDependency[AsyncSession]) -> Response:
     viewer, person = await _subject(request, db, person_id)
@@ -156,7 +156,7 @@ async def plan_close(request: Request, person_id: FromPath[str],
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@get("/personal/personer/{person_id:str}/plan/forhandsvisning", guards=[requires_staff])
+@get("/personal/personer/{person_id:str}/plan/forhandsvisning", guards=[requires_staff], name="plan_preview")
 async def plan_preview(request: Request, person_id: FromPath[str],
                        db: NamedDependency[AsyncSession]) -> Template:
     """The draft as the person will see it, in the person's own language variant."""
@@ -174,7 +174,7 @@ async def plan_preview(request: Request, person_id: FromPath[str],
     return Template("plans/preview.html", context={**context, "plan": plan, "changed": set()})
 
 
-@post("/personal/lix", guards=[requires_staff])
+@post("/personal/lix", guards=[requires_staff], name="plan_lix")
 async def plan_lix(request: Request) -> Template:
     """htmx: readability of the text as it is typed (debounced in the page)."""
     form = await request.form()

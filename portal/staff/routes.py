@@ -17,7 +17,7 @@ from portal.consent import services
 from portal.people.models import Person
 
 
-@get("/personal/personer", guards=[requires_staff])
+@get("/personal/personer", guards=[requires_staff], name="staff_persons")
 async def staff_persons(request: Request, db: NamedDependency[AsyncSession]) -> Template:
     viewer = request.scope["state"]["viewer"]
     rows = []
@@ -31,7 +31,7 @@ async def staff_persons(request: Request, db: NamedDependency[AsyncSession]) -> 
     return Template("staff/persons.html", context={"rows": rows})
 
 
-@get("/personal/personer/{person_id:str}", guards=[requires_staff])
+@get("/personal/personer/{person_id:str}", guards=[requires_staff], name="staff_person")
 async def staff_person(request: Request, person_id: FromPath[str],
                        db: NamedDependency[AsyncSession]) -> Template:
     """What the unit may see only while the person's consent covers it."""
