@@ -302,16 +302,20 @@ def test_contact_person_records_oral_consent(phone: Page) -> None:
     expect(summary).to_be_focused()
     links = summary.get_by_role("link")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    # Each link goes to the field's first input (the first radio of a group), which is
+    # marked invalid and described by its message.
     for field in ("decision", "given_by", "method", "note"):
-        assert f"#{field}-field" in hrefs, f"no error link to {field}: {hrefs}"
+        first = page.locator(f'form#form-field [name="{field}"]').first
+        assert f"#{first.get_attribute('id')}" in hrefs, f"no error link to {field}: {hrefs}"
     for href in hrefs:
         expect(page.locator(href)).to_have_count(1)
-        expect(page.locator(href).locator(".field__error")).to_be_visible()
+        expect(page.locator(href)).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#note")).to_have_attribute("aria-describedby", "note-hint note-error")
+    expect(page.locator("#note-error")).to_be_visible()
     check(page, "staff-consent-elsa-errors")
-    # A link takes the reader to the field: the next Tab lands in it.
+    # A link takes the reader into the field.
     summary.get_by_role("link", name="Skriv hur och var beskedet lämnades.").click()
-    expect(page).to_have_url(re.compile(r"#note-field$"))
-    page.keyboard.press("Tab")
+    expect(page).to_have_url(re.compile(r"#note$"))
     expect(page.locator("#note")).to_be_focused()
 
     # Today, time left out ("om du vet"): accepted at any time of day, also before noon.

@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from conftest import check, check_both, html_lang, open_menu, shot
+from conftest import allow_console, check, check_both, html_lang, open_menu, shot
 from playwright.sync_api import Page, expect
 from test_consent_journeys import (
     FI_HS,
@@ -229,6 +229,22 @@ def test_contact_person_writes_violas_plan_and_viola_reads_it(new_page) -> None:
     contacts.get_by_label("När går det att nå hen?").fill("Vardagar 8–10")
     contacts.get_by_role("button", name="Lägg till kontakten").click()
     expect(anna.get_by_text(SAVED)).to_be_visible()
+
+    # Saved without a date: the error link takes Anna to the date input itself, which says
+    # it is in error and which message describes it (a link to a wrapper left focus on <body>).
+    allow_console(anna, r"status of 400")
+    form = section(anna, "follow_up").locator("form").first
+    form.get_by_label("Datum för uppföljning").fill("")
+    form.get_by_role("button", name="Spara uppföljningen").click()
+    summary = anna.locator(".error-summary")
+    expect(summary).to_be_focused()
+    date_input = anna.locator("#follow_up-date")
+    expect(date_input).to_have_attribute("aria-invalid", "true")
+    expect(date_input).to_have_attribute("aria-describedby", "follow_up-date-error")
+    expect(anna.locator("#follow_up-date-error")).to_contain_text("Skriv ett datum.")
+    check(anna, "plan-editor-follow-up-error")
+    summary.get_by_role("link", name="Skriv ett datum.").click()
+    expect(date_input).to_be_focused()
 
     set_follow_up(anna, follow_up, "10:00", "Hemma hos dig")
     set_dates(anna, today, today + timedelta(days=365), today + timedelta(days=180))

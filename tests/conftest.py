@@ -173,6 +173,11 @@ def choose_at_provider(client: TestClient, authorize_url: str, who: str,
     return response
 
 
+def url(app, name: str, **params) -> str:
+    """The path of the route named `name` (the handler's name), as templates' url_for builds it."""
+    return app.route_reverse(name, **params)
+
+
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
 
@@ -219,6 +224,27 @@ def check_page(soup: BeautifulSoup) -> None:
         labelled = field.get("aria-label") or (
             field.get("id") and soup.select_one(f'label[for="{field["id"]}"]'))
         assert labelled, f"unlabelled field {field}"
+    for node in soup.find_all(attrs={"aria-describedby": True}):
+        for ref in node["aria-describedby"].split():
+            assert soup.find(id=ref) is not None, f"aria-describedby {ref!r} names nothing: {node}"
+    check_error_summary(soup)
+
+
+FORM_CONTROLS = ("input", "select", "textarea", "button")
+
+
+def check_error_summary(soup: BeautifulSoup) -> None:
+    """Each error summary link goes to a form control, so following it moves focus there.
+
+    A link to a wrapper or to nothing leaves focus on <body>. (A button is a target only
+    where the field is a set of buttons, like the citizen's consent decision.)"""
+    for link in soup.select(".error-summary a"):
+        href = link.get("href", "")
+        assert href.startswith("#") and len(href) > 1, f"error link {href!r} is not to this page"
+        target = soup.find(id=href[1:])
+        assert target is not None, f"error link {href} has no target"
+        assert target.name in FORM_CONTROLS and target.get("type") != "hidden", \
+            f"error link {href} goes to <{target.name}>, not to an input"
 
 
 @pytest.fixture

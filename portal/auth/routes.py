@@ -43,7 +43,7 @@ def _failed(request: Request, reason: str, message: str = N_(
     return Template("auth/login_failed.html", context={"message": message}, status_code=400)
 
 
-@get("/auth/login/{kind:str}")
+@get("/auth/login/{kind:str}", name="start_login")
 async def start_login(request: Request, kind: FromPath[str], settings: NamedDependency[Settings],
                       providers: NamedDependency[dict[str, OIDCProvider]],
                       reauth: Annotated[bool, QueryParameter(name="reauth")] = False,
@@ -74,7 +74,7 @@ async def start_login(request: Request, kind: FromPath[str], settings: NamedDepe
     return Redirect(url, status_code=303)
 
 
-@get("/auth/callback/{kind:str}")
+@get("/auth/callback/{kind:str}", name="login_callback")
 async def login_callback(
     request: Request, kind: FromPath[str], settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
     providers: NamedDependency[dict[str, OIDCProvider]], rate_limiter: NamedDependency[accounts.RateLimiter],
@@ -136,7 +136,7 @@ async def login_callback(
     return Redirect(attempt.get("next") or "/", status_code=303)
 
 
-@post("/auth/logout")
+@post("/auth/logout", name="logout")
 async def logout(request: Request, settings: NamedDependency[Settings], db: NamedDependency[AsyncSession],
                  providers: NamedDependency[dict[str, OIDCProvider]]) -> Response:
     session = _session(request)
@@ -156,17 +156,17 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     return response
 
 
-@get("/utloggad")
+@get("/utloggad", name="logged_out")
 async def logged_out() -> Template:
     return Template("auth/logged_out.html")
 
 
-@get("/session-slut")
+@get("/session-slut", name="session_ended")
 async def session_ended() -> Template:
     return Template("auth/session_ended.html")
 
 
-@post("/session/forlang")
+@post("/session/forlang", name="keep_alive")
 async def keep_alive(request: Request) -> Response:
     """Answering 'Vill du fortsätta?' — the request itself restarts the idle clock."""
     if request.headers.get("hx-request"):

@@ -41,7 +41,7 @@ async def _page(request: Request, subject: Subject, form: ConsentForm, status: i
     })
 
 
-@get("/samtycke", dependencies=CONSENT)
+@get("/samtycke", dependencies=CONSENT, name="consent_page")
 async def consent_page(request: Request, subject: NamedDependency[Subject]) -> Template:
     view = await services.overview(subject.db, subject.person, subject.today)
     # Nothing is ticked in advance: consent is an active choice.
@@ -49,7 +49,7 @@ async def consent_page(request: Request, subject: NamedDependency[Subject]) -> T
     return await _page(request, subject, form, view=view)
 
 
-@post("/samtycke", dependencies=CONSENT)
+@post("/samtycke", dependencies=CONSENT, name="consent_decide")
 async def consent_decide(request: Request, subject: NamedDependency[Subject],
                          settings: NamedDependency[Settings]) -> Response:
     db, person, viewer = subject.db, subject.person, subject.viewer
@@ -88,7 +88,7 @@ async def consent_decide(request: Request, subject: NamedDependency[Subject],
     return Redirect(f"/samtycke/kvitto/{outcome.act.id}", status_code=303)
 
 
-@get("/samtycke/bekrafta", dependencies=CONSENT)
+@get("/samtycke/bekrafta", dependencies=CONSENT, name="consent_confirm")
 async def consent_confirm(request: Request, subject: NamedDependency[Subject]) -> Response:
     pending = request.scope["state"]["session"].get("pending_consent")
     if not pending or pending.get("person") != subject.person.id:
@@ -99,7 +99,7 @@ async def consent_confirm(request: Request, subject: NamedDependency[Subject]) -
                                                       "view": view})
 
 
-@get("/samtycke/kvitto/{act_id:str}", dependencies=CONSENT)
+@get("/samtycke/kvitto/{act_id:str}", dependencies=CONSENT, name="consent_receipt")
 async def consent_receipt(act_id: FromPath[str], subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     act = await services.act_for_person(db, act_id, person.id)
@@ -115,14 +115,14 @@ async def consent_receipt(act_id: FromPath[str], subject: NamedDependency[Subjec
         "entry": entries[0], "view": view, "others_notified": bool(notified)})
 
 
-@get("/samtycke/historik", dependencies=CONSENT)
+@get("/samtycke/historik", dependencies=CONSENT, name="consent_history")
 async def consent_history(subject: NamedDependency[Subject]) -> Template:
     return Template("consent/history.html", context={
         "entries": await services.history(subject.db, subject.person), "person": subject.person,
         "staff_view": False})
 
 
-@get("/samtycke/text/{wording_id:str}", dependencies=CONSENT)
+@get("/samtycke/text/{wording_id:str}", dependencies=CONSENT, name="consent_wording")
 async def consent_wording(wording_id: FromPath[str], subject: NamedDependency[Subject]) -> Template:
     shown = await services.wording_shown_to(subject.db, wording_id, subject.person.id)
     if shown is None:
@@ -156,12 +156,12 @@ async def _staff_page(subject: Subject, form: StaffConsentForm, status: int = 20
     })
 
 
-@get("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF)
+@get("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF, name="staff_consent_page")
 async def staff_consent_page(subject: NamedDependency[Subject]) -> Template:
     return await _staff_page(subject, StaffConsentForm(key=new_key(), seen_seq=subject.consent.seq))
 
 
-@post("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF)
+@post("/personal/personer/{person_id:str}/samtycke", dependencies=STAFF, name="staff_consent_record")
 async def staff_consent_record(request: Request, person_id: FromPath[str],
                                subject: NamedDependency[Subject]) -> Response:
     db, person = subject.db, subject.person

@@ -14,7 +14,7 @@ from portal.core.i18n import N_
 from portal.people.representation import acting_right, acting_rights
 
 
-@get("/vem", guards=[requires_person])
+@get("/vem", guards=[requires_person], name="choose_person_page")
 async def choose_person_page(request: Request, db: NamedDependency[AsyncSession],
                              time: NamedDependency[RequestTime]) -> Template:
     viewer = request.scope["state"]["viewer"]
@@ -22,7 +22,7 @@ async def choose_person_page(request: Request, db: NamedDependency[AsyncSession]
     return Template("people/choose.html", context={"rights": rights})
 
 
-@post("/vem", guards=[requires_person])
+@post("/vem", guards=[requires_person], name="choose_person")
 async def choose_person(request: Request, db: NamedDependency[AsyncSession],
                         time: NamedDependency[RequestTime]) -> Response:
     viewer = request.scope["state"]["viewer"]

@@ -44,7 +44,7 @@ async def log_plan_read(subject: Subject, plan, number: int) -> None:
     await subject.log_read("plan.read", "plan", plan.id, {"version": number})
 
 
-@get("/plan", dependencies=READER)
+@get("/plan", dependencies=READER, name="my_plan")
 async def my_plan(subject: NamedDependency[Subject],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
     db, person = subject.db, subject.person
@@ -63,7 +63,7 @@ async def my_plan(subject: NamedDependency[Subject],
     })
 
 
-@get("/plan/versioner", dependencies=READER)
+@get("/plan/versioner", dependencies=READER, name="plan_versions")
 async def plan_versions(subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     plan = await services.active_plan(db, person.id)
@@ -73,7 +73,7 @@ async def plan_versions(subject: NamedDependency[Subject]) -> Template:
         "plan": plan, "versions": await services.versions(db, plan.id), "person": person})
 
 
-@get("/plan/{plan_id:str}/version/{number:int}", dependencies=READER)
+@get("/plan/{plan_id:str}/version/{number:int}", dependencies=READER, name="plan_version")
 async def plan_version(plan_id: FromPath[str], number: FromPath[int], subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     plan = await services.plan_of_person(db, plan_id, person.id)
@@ -89,14 +89,14 @@ async def plan_version(plan_id: FromPath[str], number: FromPath[int], subject: N
     })
 
 
-@get("/plan/tidigare", dependencies=READER)
+@get("/plan/tidigare", dependencies=READER, name="earlier_plans")
 async def earlier_plans(subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     return Template("plans/earlier.html", context={
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
-@get("/plan/kalender.ics", dependencies=READER)
+@get("/plan/kalender.ics", dependencies=READER, name="plan_calendar")
 async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> Response:
     db, person = subject.db, subject.person
     plan = await services.active_plan(db, person.id)

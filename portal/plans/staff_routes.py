@@ -66,7 +66,7 @@ async def _write_request(request: Request, subject: Subject):
     return plan, form, revision
 
 
-@get("/personal/personer/{person_id:str}/plan", dependencies=WRITER)
+@get("/personal/personer/{person_id:str}/plan", dependencies=WRITER, name="plan_editor")
 async def plan_editor(subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     plan = await services.open_plan(db, person.id)
@@ -76,13 +76,13 @@ async def plan_editor(subject: NamedDependency[Subject]) -> Template:
     return await _editor(subject, plan)
 
 
-@post("/personal/personer/{person_id:str}/plan", dependencies=WRITER)
+@post("/personal/personer/{person_id:str}/plan", dependencies=WRITER, name="plan_create")
 async def plan_create(person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
     await services.create_plan(subject.db, subject.person, subject.viewer.staff)
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", dependencies=WRITER)
+@post("/personal/personer/{person_id:str}/plan/avsnitt/{section:str}", dependencies=WRITER, name="plan_save_section")
 async def plan_save_section(request: Request, person_id: FromPath[str], section: FromPath[str],
                             subject: NamedDependency[Subject]) -> Response:
     if section not in SECTION_NAMES:
@@ -105,7 +105,7 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
     return Redirect(f"/personal/personer/{person_id}/plan#{anchor}", status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/publicera", dependencies=WRITER)
+@post("/personal/personer/{person_id:str}/plan/publicera", dependencies=WRITER, name="plan_publish")
 async def plan_publish(request: Request, person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
     plan, _, revision = await _write_request(request, subject)
     try:
@@ -119,7 +119,7 @@ async def plan_publish(request: Request, person_id: FromPath[str], subject: Name
                     status_code=303)
 
 
-@post("/personal/personer/{person_id:str}/plan/avsluta", dependencies=WRITER)
+@post("/personal/personer/{person_id:str}/plan/avsluta", dependencies=WRITER, name="plan_close")
 async def plan_close(request: Request, person_id: FromPath[str], subject: NamedDependency[Subject]) -> Response:
     db, person = subject.db, subject.person
     plan = await services.open_plan(db, person.id)
@@ -137,7 +137,7 @@ async def plan_close(request: Request, person_id: FromPath[str], subject: NamedD
     return Redirect(f"/personal/personer/{person_id}/plan", status_code=303)
 
 
-@get("/personal/personer/{person_id:str}/plan/forhandsvisning", dependencies=WRITER)
+@get("/personal/personer/{person_id:str}/plan/forhandsvisning", dependencies=WRITER, name="plan_preview")
 async def plan_preview(request: Request, subject: NamedDependency[Subject]) -> Template:
     """The draft as the person will see it, in the person's own language variant."""
     db, person = subject.db, subject.person
@@ -153,7 +153,7 @@ async def plan_preview(request: Request, subject: NamedDependency[Subject]) -> T
     return Template("plans/preview.html", context={**context, "plan": plan, "changed": set()})
 
 
-@post("/personal/lix", guards=[requires_staff])
+@post("/personal/lix", guards=[requires_staff], name="plan_lix")
 async def plan_lix(request: Request) -> Template:
     """htmx: readability of the text as it is typed (debounced in the page)."""
     form = await request.form()

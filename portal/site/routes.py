@@ -22,7 +22,7 @@ from portal.plans import content as plan_content
 from portal.plans import services as plan_services
 
 
-@get("/")
+@get("/", name="start")
 async def start(request: Request) -> Template:
     viewer = request.scope["state"]["viewer"]
     if viewer is None:
@@ -45,22 +45,22 @@ async def start(request: Request) -> Template:
                                                 "plan": plan, "follow_up": follow_up})
 
 
-@get("/kontakt")
+@get("/kontakt", name="contact")
 async def contact() -> Template:
     return Template("site/contact.html")
 
 
-@get("/tillganglighet")
+@get("/tillganglighet", name="accessibility")
 async def accessibility() -> Template:
     return Template("site/accessibility.html")
 
 
-@get("/kakor")
+@get("/kakor", name="cookies")
 async def cookies(settings: NamedDependency[Settings]) -> Template:
     return Template("site/cookies.html", context={"session_cookie_name": cookie_name(settings)})
 
 
-@get("/sprak/{code:str}")
+@get("/sprak/{code:str}", name="choose_language")
 async def choose_language(request: Request, code: FromPath[str], settings: NamedDependency[Settings],
                           next_: Annotated[str | None, QueryParameter(name="next")] = None) -> Response:
     locale = i18n.normalise_locale(code)
@@ -74,7 +74,7 @@ async def choose_language(request: Request, code: FromPath[str], settings: Named
     return response
 
 
-@get("/healthz", cache_control=None)
+@get("/healthz", cache_control=None, name="healthz")
 async def healthz(db: NamedDependency[AsyncSession]) -> Response:
     try:
         await db.exec(text("SELECT 1"))

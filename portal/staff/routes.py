@@ -12,7 +12,7 @@ from portal.auth.guards import requires_staff
 from portal.consent import services
 
 
-@get("/personal/personer", guards=[requires_staff])
+@get("/personal/personer", guards=[requires_staff], name="staff_persons")
 async def staff_persons(request: Request) -> Template:
     state = request.scope["state"]
     viewer, db, time = state["viewer"], state["db"], state["time"]
@@ -24,7 +24,7 @@ async def staff_persons(request: Request) -> Template:
 
 
 @get("/personal/personer/{person_id:str}",
-     dependencies={"subject": staff_subject(needs_consent=True, audit="person.viewed_by_staff")})
+     dependencies={"subject": staff_subject(needs_consent=True, audit="person.viewed_by_staff")}, name="staff_person")
 async def staff_person(subject: NamedDependency[Subject]) -> Template:
     """What the unit may see only while the person's consent covers it."""
     return Template("staff/person.html", context={"person": subject.person,

@@ -178,7 +178,7 @@ def consent_form(page: Page) -> dict:
 def withdraw_forms(page: Page) -> list[dict]:
     """Each withdraw form on the page: hidden fields, units as a list."""
     found = []
-    for form in page.select('form[action="/samtycke"]'):
+    for form in page.select("form"):
         decision = form.select_one('input[name=decision]')
         if decision is None or decision.get("value") != "withdraw":
             continue
@@ -218,6 +218,29 @@ def error_page(response) -> Page:
 
 def error_links(page: Page) -> list[str]:
     return [a["href"] for a in page.select(".error-summary a")]
+
+
+def assert_error_links_to(page: Page, field: str):
+    """The error summary links to the first input of `field` in the form (for "form", an
+    error about the whole form, to the form's first input), and that field is in error.
+    Returns the input."""
+    form = page.select_one("form#form-field")
+    assert form is not None, "no form on the page"
+    if field == "form":
+        first = form.select_one(":is(input:not([type=hidden]), select, textarea, button)")
+    else:
+        first = form.select_one(f'[name="{field}"]:not([type=hidden])')
+    assert first is not None and first.get("id"), f"no input for {field}"
+    links = error_links(page)
+    assert f"#{first['id']}" in links, (field, links)
+    if field != "form" and first.name != "button":
+        assert first.get("aria-invalid") == "true", first
+        fieldset = first.find_parent("fieldset")
+        described = (fieldset if fieldset is not None else first).get("aria-describedby", "")
+        errors = [page.soup.find(id=ref) for ref in described.split()]
+        assert any(e is not None and "field__error" in e.get("class", []) for e in errors), \
+            f"{field}: no error message in aria-describedby={described!r}"
+    return first
 
 
 def age_login(client, seconds: int = 600) -> None:

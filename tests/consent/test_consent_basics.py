@@ -1,4 +1,4 @@
-from tests.conftest import Page, login
+from tests.conftest import Page, login, url
 
 
 def _form_data(page: Page, form_selector: str) -> dict:
@@ -9,22 +9,22 @@ def _form_data(page: Page, form_selector: str) -> dict:
 
 def test_viola_gives_consent_for_two_units_and_gets_a_receipt(client, page):
     login(client, "viola")
-    consent = page("/samtycke")
+    consent = page(url(client.app, "consent_page"))
     assert consent.h1 == "Samtycke"
     data = _form_data(consent, "form#form-field")
     boxes = consent.select("form#form-field input[name=unit]")
     names = {b["value"]: consent.select_one(f'label[for="{b["id"]}"] strong').get_text() for b in boxes}
     chosen = [uid for uid, name in names.items()
               if name in ("Kalmar vårdcentral", "Socialtjänsten i Kalmar kommun")]
-    response = client.post("/samtycke", data={**data, "decision": "give", "unit": chosen},
+    response = client.post(url(client.app, "consent_decide"), data={**data, "decision": "give", "unit": chosen},
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     receipt = page(response.headers["location"])
     assert "Klart. Ditt samtycke är sparat." in receipt.text()
     assert "Kalmar vårdcentral" in receipt.text()
     # The same form again (double click, back button): no second act.
-    again = client.post("/samtycke", data={**data, "decision": "give", "unit": chosen},
+    again = client.post(url(client.app, "consent_decide"), data={**data, "decision": "give", "unit": chosen},
                         follow_redirects=False)
     assert again.headers["location"] == response.headers["location"]
-    history = page("/samtycke/historik")
+    history = page(url(client.app, "consent_history"))
     assert len(history.select(".timeline__item")) == 1

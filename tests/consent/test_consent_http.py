@@ -13,18 +13,18 @@ from datetime import timedelta
 import pytest
 
 from portal.consent.wording import current_text
-from tests.conftest import Page
+from tests.conftest import Page, url
 from tests.consent.helpers import (
     NOT_FOUND_H1,
     act_for,
     acts_of,
     age_login,
+    assert_error_links_to,
     audit_of,
     checked_units,
     consent_form,
     count_acts,
     decide_directly,
-    error_links,
     error_page,
     events_of,
     family,
@@ -56,7 +56,7 @@ def viola_like(client):
 
 
 def post(client, data) -> object:
-    return client.post("/samtycke", data=data, follow_redirects=False)
+    return client.post(url(client.app, "consent_decide"), data=data, follow_redirects=False)
 
 
 def receipt_of(page, response) -> Page:
@@ -72,7 +72,7 @@ def receipt_of(page, response) -> Page:
 def test_give_to_some_add_one_later_withdraw_one_then_all(client, page, viola_like):
     vc, soc, ward = unit_ids(client, *SE_UNITS)
     vc_name, soc_name, ward_name = unit_names(client, *SE_UNITS)
-    start = page("/samtycke")
+    start = page(url(client.app, "consent_page"))
     assert start.h1 == "Samtycke"
     assert "Du har inte svarat än." in start.text()
     # Nothing is ticked in advance: consent is an active choice.
@@ -83,35 +83,35 @@ def test_give_to_some_add_one_later_withdraw_one_then_all(client, page, viola_li
     assert SAVED in receipt.text()
     assert vc_name in receipt.text() and soc_name in receipt.text()
     assert ward_name not in receipt.text()
-    state = states_on_page(page("/samtycke"))
+    state = states_on_page(page(url(client.app, "consent_page")))
     assert state == {vc_name: "Ja", soc_name: "Ja"}
 
     # Add an actor later: only the open ones are offered.
-    later = page("/samtycke")
+    later = page(url(client.app, "consent_page"))
     offered = {b["value"] for b in later.select("form#form-field input[name=unit]")}
     assert vc not in offered and soc not in offered and ward in offered
     receipt = receipt_of(page, post(client, {**consent_form(later), "decision": "give",
                                              "unit": [ward]}))
     assert ward_name in receipt.text() and vc_name not in receipt.text()
-    assert set(states_on_page(page("/samtycke")).values()) == {"Ja"}
+    assert set(states_on_page(page(url(client.app, "consent_page"))).values()) == {"Ja"}
 
     # Withdraw for one.
-    overview = page("/samtycke")
+    overview = page(url(client.app, "consent_page"))
     one = [f for f in withdraw_forms(overview) if f["unit"] == [soc]]
     assert len(one) == 1
     receipt = receipt_of(page, post(client, one[0]))
     assert REMOVED in receipt.text() and soc_name in receipt.text()
-    state = states_on_page(page("/samtycke"))
+    state = states_on_page(page(url(client.app, "consent_page")))
     assert state[soc_name] == "Nej" and state[vc_name] == "Ja" and state[ward_name] == "Ja"
 
     # Withdraw for all that are still in force.
-    overview = page("/samtycke")
+    overview = page(url(client.app, "consent_page"))
     everything = [f for f in withdraw_forms(overview) if len(f["unit"]) > 1]
     assert len(everything) == 1 and set(everything[0]["unit"]) == {vc, ward}
     assert "Ta tillbaka för alla" in overview.text()
     receipt = receipt_of(page, post(client, everything[0]))
     assert REMOVED in receipt.text()
-    assert set(states_on_page(page("/samtycke")).values()) == {"Nej"}
+    assert set(states_on_page(page(url(client.app, "consent_page"))).values()) == {"Nej"}
     assert [a.decision for a in acts_of(client, viola_like.id)] == [
         "give", "give", "withdraw", "withdraw"]
     assert [e.seq for e in events_of(client, viola_like.id)] == [1, 2, 3, 4, 5, 6]
@@ -119,11 +119,11 @@ def test_give_to_some_add_one_later_withdraw_one_then_all(client, page, viola_li
 
 def test_thinking_is_an_answer_that_leaves_the_question_open(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    start = page("/samtycke")
+    start = page(url(client.app, "consent_page"))
     receipt = receipt_of(page, post(client, {**consent_form(start), "decision": "think",
                                              "unit": [vc]}))
     assert LATER in receipt.text()
-    after = page("/samtycke")
+    after = page(url(client.app, "consent_page"))
     assert "Du ville tänka på det. Du kan svara när du vill." in after.text()
     assert "Du har inte svarat än." in after.text()
     assert after.select_one("form#form-field") is not None  # the question is still open
@@ -135,12 +135,12 @@ def test_thinking_is_an_answer_that_leaves_the_question_open(client, page, viola
     assert reminder.template == "consent_reminder"
     assert reminder.next_attempt_at - reminder.created_at >= timedelta(days=6, hours=23)
     # Thinking without choosing any unit is fine too.
-    again = post(client, {**consent_form(page("/samtycke")), "decision": "think"})
+    again = post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "think"})
     assert again.status_code == 303
     # And a yes after thinking ends the "thinking" note.
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
-    assert "Du ville tänka på det" not in page("/samtycke").text()
+    assert "Du ville tänka på det" not in page(url(client.app, "consent_page")).text()
 
 
 # --- re-authentication ---------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_giving_after_an_old_login_asks_to_log_in_again_and_keeps_the_choice(
         client, page, viola_like):
     vc, ward = unit_ids(client, "se-kalmar-vc", "se-lsk-avd12")
     vc_name, soc_name, ward_name = unit_names(client, *SE_UNITS)
-    form = consent_form(page("/samtycke"))
+    form = consent_form(page(url(client.app, "consent_page")))
     age_login(client, 6 * 60)
     before_auth_time = session_data(client)["auth_time"]
 
@@ -161,13 +161,13 @@ def test_giving_after_an_old_login_asks_to_log_in_again_and_keeps_the_choice(
     assert acts_of(client, viola_like.id) == []  # nothing stored yet
 
     callback = reauthenticate(client, viola_like.given_name, response.headers["location"])
-    assert callback.headers["location"] == "/samtycke/bekrafta"
+    assert callback.headers["location"] == url(client.app, "consent_confirm")
     assert session_data(client)["auth_time"] > before_auth_time
-    confirm = page("/samtycke/bekrafta")
+    confirm = page(url(client.app, "consent_confirm"))
     assert confirm.h1 == "Bekräfta ditt svar"
     text = confirm.text()
     assert vc_name in text and ward_name in text and soc_name not in text
-    fields = confirm.select_one('form[action="/samtycke"]')
+    fields = confirm.select_one(f'form[action="{url(client.app, "consent_decide")}"]')
     data = {i["name"]: i.get("value", "") for i in fields.select("input[type=hidden]")
             if i["name"] != "unit"}
     data["unit"] = [i["value"] for i in fields.select("input[name=unit]")]
@@ -181,23 +181,23 @@ def test_giving_after_an_old_login_asks_to_log_in_again_and_keeps_the_choice(
     # Confirming again (back button) stores nothing new.
     assert post(client, data).headers["location"] == receipt.response.url.path
     assert len(acts_of(client, viola_like.id)) == 1
-    assert client.get("/samtycke/bekrafta", follow_redirects=False) \
-        .headers["location"] == "/samtycke"
+    assert client.get(url(client.app, "consent_confirm"), follow_redirects=False) \
+        .headers["location"] == url(client.app, "consent_page")
 
 
 def test_withdrawing_after_an_old_login_asks_to_log_in_again(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
-    [form] = withdraw_forms(page("/samtycke"))
+    [form] = withdraw_forms(page(url(client.app, "consent_page")))
     age_login(client, 10 * 60)
     response = post(client, form)
     assert response.headers["location"].startswith("/auth/login/citizen?reauth=true")
     assert [a.decision for a in acts_of(client, viola_like.id)] == ["give"]
     reauthenticate(client, viola_like.given_name, response.headers["location"])
-    confirm = page("/samtycke/bekrafta")
+    confirm = page(url(client.app, "consent_confirm"))
     assert "Du vill ta tillbaka samtycket för:" in confirm.text()
-    fields = confirm.select_one('form[action="/samtycke"]')
+    fields = confirm.select_one(f'form[action="{url(client.app, "consent_decide")}"]')
     data = {i["name"]: i.get("value", "") for i in fields.select("input[type=hidden]")}
     receipt = receipt_of(page, post(client, data))
     assert REMOVED in receipt.text()
@@ -207,7 +207,7 @@ def test_withdrawing_after_an_old_login_asks_to_log_in_again(client, page, viola
 def test_a_fresh_login_is_not_asked_again(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
     age_login(client, 4 * 60)  # within the five minutes
-    response = post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    response = post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                              "unit": [vc]})
     assert response.headers["location"].startswith("/samtycke/kvitto/")
 
@@ -217,12 +217,12 @@ def test_the_kept_choice_is_not_used_by_someone_else(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
     other = new_person(client, units=SE_UNITS)
     age_login(client, 6 * 60)
-    response = post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    response = post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                              "unit": [vc]})
     callback = reauthenticate(client, other.given_name, response.headers["location"])
-    assert callback.headers["location"] == "/samtycke/bekrafta"
-    assert client.get("/samtycke/bekrafta", follow_redirects=False) \
-        .headers["location"] == "/samtycke"
+    assert callback.headers["location"] == url(client.app, "consent_confirm")
+    assert client.get(url(client.app, "consent_confirm"), follow_redirects=False) \
+        .headers["location"] == url(client.app, "consent_page")
     assert acts_of(client, viola_like.id) == [] and acts_of(client, other.id) == []
 
 
@@ -231,13 +231,13 @@ def test_the_kept_choice_is_not_used_by_someone_else(client, page, viola_like):
 
 def test_every_act_gets_a_receipt_and_give_or_withdraw_a_notice(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    receipt = receipt_of(page, post(client, {**consent_form(page("/samtycke")),
+    receipt = receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))),
                                              "decision": "give", "unit": [vc]}))
     assert receipt.h1 == "Kvittens"
     assert viola_like.name in receipt.text()
     assert "När" in receipt.text() and "Av vem" in receipt.text()
-    receipt_of(page, post(client, withdraw_forms(page("/samtycke"))[0]))
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "think"}))
+    receipt_of(page, post(client, withdraw_forms(page(url(client.app, "consent_page")))[0]))
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "think"}))
     notices = outbox_of(client, viola_like.id)
     assert sorted(n.template for n in notices) == [
         "consent_changed", "consent_changed", "consent_reminder"]
@@ -246,19 +246,20 @@ def test_every_act_gets_a_receipt_and_give_or_withdraw_a_notice(client, page, vi
 
 def test_history_is_newest_first_with_the_exact_wording_shown(client, page, viola_like):
     vc, soc = unit_ids(client, "se-kalmar-vc", "se-kalmar-soc")
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "think"}))
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "think"}))
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc, soc]}))
-    receipt_of(page, post(client, next(f for f in withdraw_forms(page("/samtycke"))
+    receipt_of(page, post(client, next(f for f in withdraw_forms(page(url(client.app, "consent_page")))
                                        if f["unit"] == [soc])))
-    history = page("/samtycke/historik")
+    history = page(url(client.app, "consent_history"))
     titles = [" ".join(i.select_one(".timeline__title").get_text().split())
               for i in history.select(".timeline__item")]
     assert titles == ["Tog tillbaka samtycket", "Ja till samarbete", "Ville tänka på det"]
     acts = acts_of(client, viola_like.id)
     links = [a["href"] for a in history.select(".timeline__item a")]
     # Give and think store the wording they saw; a withdrawal shows none.
-    assert links == [f"/samtycke/text/{acts[1].wording_id}", f"/samtycke/text/{acts[0].wording_id}"]
+    assert links == [url(client.app, "consent_wording", wording_id=acts[1].wording_id),
+                     url(client.app, "consent_wording", wording_id=acts[0].wording_id)]
     wording = page(links[0])
     assert wording.h1 == "Texten som visades"
     assert "version 1" in wording.text()
@@ -267,15 +268,15 @@ def test_history_is_newest_first_with_the_exact_wording_shown(client, page, viol
 
 def test_wording_not_in_this_persons_log_is_not_found(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
     wording_id = acts_of(client, viola_like.id)[0].wording_id
-    assert page(f"/samtycke/text/{wording_id}").h1 == "Texten som visades"
+    assert page(url(client.app, "consent_wording", wording_id=wording_id)).h1 == "Texten som visades"
     stranger = new_person(client)
     client.cookies.clear()
     sign_in(client, stranger)
-    assert page(f"/samtycke/text/{wording_id}", status=404).h1 == NOT_FOUND_H1
-    assert page("/samtycke/text/made-up-id", status=404).h1 == NOT_FOUND_H1
+    assert page(url(client.app, "consent_wording", wording_id=wording_id), status=404).h1 == NOT_FOUND_H1
+    assert page(url(client.app, "consent_wording", wording_id="made-up-id"), status=404).h1 == NOT_FOUND_H1
 
 
 # --- joint guardians --------------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_wording_not_in_this_persons_log_is_not_found(client, page, viola_like):
 
 def _reset_units(client, page, person_id: str, units: list[str]) -> None:
     """As the signed-in guardian: withdraw whatever is in force or waiting for these units."""
-    forms = [f for f in withdraw_forms(page("/samtycke")) if len(f["unit"]) == 1
+    forms = [f for f in withdraw_forms(page(url(client.app, "consent_page"))) if len(f["unit"]) == 1
              and f["unit"][0] in units]
     for form in forms:
         assert post(client, form).status_code == 303
@@ -304,12 +305,12 @@ def test_two_guardians_consent_takes_effect_only_when_both_have_said_yes(
     waiting_before = len([n for n in outbox_of(client, demo_ids[second])
                           if n.template == "consent_waiting"])
 
-    overview = page("/samtycke")
+    overview = page(url(client.app, "consent_page"))
     assert "Samtycket börjar gälla först när båda har sagt ja." in overview.text()
     receipt = receipt_of(page, post(client, {**consent_form(overview), "decision": "give",
                                              "unit": [unit]}))
     assert WAITS_FOR_OTHER in receipt.text()
-    state = page("/samtycke")
+    state = page(url(client.app, "consent_page"))
     assert states_on_page(state)[unit_name] == "Väntar på svar"
     second_name = {"yusuf": "Yusuf Hassan", "sofia": "Sofia Nyberg"}[second]
     assert f"Väntar på svar från {second_name}." in state.text()
@@ -323,16 +324,16 @@ def test_two_guardians_consent_takes_effect_only_when_both_have_said_yes(
     client.cookies.clear()
     sign_in(client, second)
     act_for(client, page, child_id)
-    assert states_on_page(page("/samtycke"))[unit_name] == "Väntar på svar"
-    receipt = receipt_of(page, post(client, {**consent_form(page("/samtycke")),
+    assert states_on_page(page(url(client.app, "consent_page")))[unit_name] == "Väntar på svar"
+    receipt = receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))),
                                              "decision": "give", "unit": [unit]}))
     assert SAVED in receipt.text() and WAITS_FOR_OTHER not in receipt.text()
-    assert states_on_page(page("/samtycke"))[unit_name] == "Ja"
+    assert states_on_page(page(url(client.app, "consent_page")))[unit_name] == "Ja"
 
     # Either guardian can withdraw alone.
-    [form] = [f for f in withdraw_forms(page("/samtycke")) if f["unit"] == [unit]]
+    [form] = [f for f in withdraw_forms(page(url(client.app, "consent_page"))) if f["unit"] == [unit]]
     receipt_of(page, post(client, form))
-    assert states_on_page(page("/samtycke"))[unit_name] == "Nej"
+    assert states_on_page(page(url(client.app, "consent_page")))[unit_name] == "Nej"
 
 
 def test_a_withdrawal_by_one_guardian_between_the_yeses_means_both_must_answer_again(
@@ -341,14 +342,14 @@ def test_a_withdrawal_by_one_guardian_between_the_yeses_means_both_must_answer_a
     vc = unit_ids(client, "se-kalmar-vc")[0]
     sign_in(client, mother)
     act_for(client, page, child.id)
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
     client.cookies.clear()
     sign_in(client, father)
     act_for(client, page, child.id)
-    [form] = withdraw_forms(page("/samtycke"))  # the waiting unit can be refused too
+    [form] = withdraw_forms(page(url(client.app, "consent_page")))  # the waiting unit can be refused too
     receipt_of(page, post(client, form))
-    receipt = receipt_of(page, post(client, {**consent_form(page("/samtycke")),
+    receipt = receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))),
                                              "decision": "give", "unit": [vc]}))
     assert WAITS_FOR_OTHER in receipt.text()  # the mother's earlier yes no longer counts
     assert [n.template for n in outbox_of(client, mother.id)].count("consent_waiting") == 1
@@ -378,7 +379,7 @@ def test_the_waiting_notice_goes_only_to_the_guardian_who_still_has_to_answer(cl
 def test_a_legal_representative_consents_within_the_appointment(client, page, demo_ids):
     sign_in(client, "karin")
     assert act_for(client, page, demo_ids["peter"]).headers["location"] == "/"
-    overview = page("/samtycke")
+    overview = page(url(client.app, "consent_page"))
     assert "för Peter Lind" in overview.text()
     vc = unit_ids(client, "se-kalmar-vc")[0]
     # Whatever the demo log says now, giving for an open unit (or none open) is allowed.
@@ -386,7 +387,7 @@ def test_a_legal_representative_consents_within_the_appointment(client, page, de
     if vc not in open_units:
         [form] = [f for f in withdraw_forms(overview) if f["unit"] == [vc]]
         receipt_of(page, post(client, form))
-        overview = page("/samtycke")
+        overview = page(url(client.app, "consent_page"))
     receipt = receipt_of(page, post(client, {**consent_form(overview), "decision": "give",
                                              "unit": [vc]}))
     assert "Karin Holm för Peter Lind" in receipt.text()
@@ -405,8 +406,8 @@ def test_a_stale_give_form_is_refused_with_the_fresh_state_and_the_choices_kept(
         client, page, viola_like):
     vc, soc, ward = unit_ids(client, *SE_UNITS)
     vc_name = unit_names(client, "se-kalmar-vc")[0]
-    tab_one = consent_form(page("/samtycke"))
-    tab_two = consent_form(page("/samtycke"))
+    tab_one = consent_form(page(url(client.app, "consent_page")))
+    tab_two = consent_form(page(url(client.app, "consent_page")))
     assert tab_one["idempotency_key"] != tab_two["idempotency_key"]
     receipt_of(page, post(client, {**tab_one, "decision": "give", "unit": [vc]}))
 
@@ -421,25 +422,25 @@ def test_a_stale_give_form_is_refused_with_the_fresh_state_and_the_choices_kept(
     fresh = consent_form(refused)
     assert fresh["idempotency_key"] != tab_two["idempotency_key"]
     receipt_of(page, post(client, {**fresh, "decision": "give", "unit": [soc, ward]}))
-    assert set(states_on_page(page("/samtycke")).values()) == {"Ja"}
+    assert set(states_on_page(page(url(client.app, "consent_page"))).values()) == {"Ja"}
 
 
 def test_a_stale_withdraw_form_still_withdraws(client, page, viola_like):
     vc, soc = unit_ids(client, "se-kalmar-vc", "se-kalmar-soc")
     vc_name, soc_name = unit_names(client, "se-kalmar-vc", "se-kalmar-soc")
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
-    old_withdraw = withdraw_forms(page("/samtycke"))[0]
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    old_withdraw = withdraw_forms(page(url(client.app, "consent_page")))[0]
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [soc]}))  # another tab changes the log
     receipt = receipt_of(page, post(client, old_withdraw))
     assert REMOVED in receipt.text()
-    assert states_on_page(page("/samtycke")) == {vc_name: "Nej", soc_name: "Ja"}
+    assert states_on_page(page(url(client.app, "consent_page"))) == {vc_name: "Nej", soc_name: "Ja"}
 
 
 def test_the_same_form_twice_stores_one_act(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    form = {**consent_form(page("/samtycke")), "decision": "give", "unit": [vc]}
+    form = {**consent_form(page(url(client.app, "consent_page"))), "decision": "give", "unit": [vc]}
     first = post(client, form)
     second = post(client, form)  # double click / back button / second tab with the same form
     third = post(client, form)
@@ -449,7 +450,7 @@ def test_the_same_form_twice_stores_one_act(client, page, viola_like):
     assert len(outbox_of(client, viola_like.id)) == 1
     assert len(audit_of(client, viola_like.id, "consent.give")) == 1
     # A repeated withdraw form too.
-    [withdraw] = withdraw_forms(page("/samtycke"))
+    [withdraw] = withdraw_forms(page(url(client.app, "consent_page")))
     assert post(client, withdraw).headers["location"] == post(client, withdraw) \
         .headers["location"]
     assert [a.decision for a in acts_of(client, viola_like.id)] == ["give", "withdraw"]
@@ -462,15 +463,13 @@ def _bad(client, page, data: dict, field: str) -> Page:
     response = post(client, data)
     assert response.status_code == 400, (response.status_code, response.text[:500])
     refused = error_page(response)
-    links = error_links(refused)
-    assert f"#{field}-field" in links, links
-    assert refused.select_one(f"#{field}-field") is not None, "the link has no target"
+    assert_error_links_to(refused, field)
     return refused
 
 
 def test_give_without_a_unit_is_a_plain_error(client, page, viola_like):
     before = count_acts(client)
-    refused = _bad(client, page, {**consent_form(page("/samtycke")), "decision": "give"}, "unit")
+    refused = _bad(client, page, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give"}, "unit")
     assert "Välj minst en verksamhet" in refused.text()
     assert count_acts(client) == before
 
@@ -479,7 +478,7 @@ def test_a_tampered_decision_is_a_plain_error_and_keeps_the_choices(client, page
     vc, soc = unit_ids(client, "se-kalmar-vc", "se-kalmar-soc")
     before = count_acts(client)
     for decision in ["maybe", "", "GIVE", "give withdraw"]:
-        refused = _bad(client, page, {**consent_form(page("/samtycke")), "decision": decision,
+        refused = _bad(client, page, {**consent_form(page(url(client.app, "consent_page"))), "decision": decision,
                                       "unit": [vc, soc]}, "decision")
         assert checked_units(refused) == {vc, soc}, decision
     assert count_acts(client) == before
@@ -489,7 +488,7 @@ def test_a_garbage_idempotency_key_is_a_plain_error_and_keeps_the_choices(
         client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
     before = count_acts(client)
-    form = consent_form(page("/samtycke"))
+    form = consent_form(page(url(client.app, "consent_page")))
     for key in ["", "short", "x" * 65, "bad key with spaces!!", "<script>"]:
         refused = _bad(client, page, {**form, "idempotency_key": key, "decision": "give",
                                       "unit": [vc]}, "form")
@@ -503,7 +502,7 @@ def test_a_unit_from_another_country_or_made_up_is_a_plain_error(client, page, v
     vc, fi = unit_ids(client, "se-kalmar-vc", "fi-vasa-hs")
     before = count_acts(client)
     for bogus in ([fi], ["no-such-unit"], [vc, fi], [vc, "no-such-unit"]):
-        refused = _bad(client, page, {**consent_form(page("/samtycke")), "decision": "give",
+        refused = _bad(client, page, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                       "unit": bogus}, "unit")
         if vc in bogus:
             assert vc in checked_units(refused)
@@ -511,7 +510,7 @@ def test_a_unit_from_another_country_or_made_up_is_a_plain_error(client, page, v
 
 
 def test_missing_fields_are_a_plain_error(client, page, viola_like):
-    form = consent_form(page("/samtycke"))
+    form = consent_form(page(url(client.app, "consent_page")))
     _bad(client, page, {"csrf_token": form["csrf_token"], "subject": form["subject"]}, "form")
 
 
@@ -520,10 +519,10 @@ def test_missing_fields_are_a_plain_error(client, page, viola_like):
 
 def test_every_act_is_in_the_audit_log_with_who_and_role(client, page, viola_like):
     vc = unit_ids(client, "se-kalmar-vc")[0]
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "think"}))
-    receipt_of(page, post(client, {**consent_form(page("/samtycke")), "decision": "give",
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "think"}))
+    receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
-    receipt_of(page, post(client, withdraw_forms(page("/samtycke"))[0]))
+    receipt_of(page, post(client, withdraw_forms(page(url(client.app, "consent_page")))[0]))
     acts = acts_of(client, viola_like.id)
     events = [e for e in audit_of(client, viola_like.id) if e.action.startswith("consent.")]
     assert [(e.action, e.object_id) for e in events] == [

@@ -41,7 +41,7 @@ class Counted:
 
 
 @contextmanager
-def counting(app):  # noqa: F811
+def counting(app):
     engine = app.state.sessionmaker.kw["bind"].sync_engine
     counted = Counted()
 
@@ -60,7 +60,7 @@ def counting(app):  # noqa: F811
         event.remove(engine.pool, "checkout", on_checkout)
 
 
-def measure(client, app, url: str) -> Counted:  # noqa: F811
+def measure(client, app, url: str) -> Counted:
     with counting(app) as counted:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -80,7 +80,7 @@ def publish(client, page, person_id: str, times: int) -> None:
                            follow_redirects=False).status_code == 303
 
 
-def pages_for(client, page, app, person, proxy, staff_unit_people):  # noqa: F811
+def pages_for(client, page, app, person, proxy, staff_unit_people):
     """Statements per key page for `person` (and for staff Anna)."""
     counts = {}
     sign_in(client, person)
@@ -109,7 +109,7 @@ def person_with_history(client, page):
     return person, proxy
 
 
-def test_key_pages_use_one_session_and_few_statements(client, page, app, person_with_history):  # noqa: F811
+def test_key_pages_use_one_session_and_few_statements(client, page, app, person_with_history):
     person, proxy = person_with_history
     counts = pages_for(client, page, app, person, proxy, None)
     report = {k: (v.statements, v.checkouts) for k, v in counts.items()}
@@ -119,7 +119,7 @@ def test_key_pages_use_one_session_and_few_statements(client, page, app, person_
         assert statements <= ceiling, f"{name}: {statements} statements > {ceiling} ({report})"
 
 
-def test_statements_do_not_grow_with_versions_events_or_people(client, page, app,  # noqa: F811
+def test_statements_do_not_grow_with_versions_events_or_people(client, page, app,
                                                                person_with_history):
     person, proxy = person_with_history
     before = pages_for(client, page, app, person, proxy, None)

@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from portal.people.models import StaffMember, Unit
 from portal.plans.models import Plan, PlanVersion
-from tests.conftest import Page, login
+from tests.conftest import Page, login, url
 from tests.consent.helpers import Who, db_run, decide_directly, new_person, sign_in
 
 VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
@@ -63,24 +63,28 @@ def hidden(page: Page, suffix: str) -> dict:
     return {i["name"]: i.get("value", "") for i in found[0].select("input[type=hidden]")}
 
 
-def editor_url(person_id: str) -> str:
-    return f"/personal/personer/{person_id}/plan"
+def editor_url(client, person_id: str) -> str:
+    return url(client.app, "plan_editor", person_id=person_id)
+
+
+def section_url(client, person_id: str, section: str) -> str:
+    return url(client.app, "plan_save_section", person_id=person_id, section=section)
 
 
 def ensure_plan(client, page, person_id: str) -> Page:
     """Open the editor, creating the plan if there is none; return the editor page."""
-    editor = page(editor_url(person_id))
+    editor = page(editor_url(client, person_id))
     if not forms(editor, "/plan/publicera"):
-        response = client.post(editor_url(person_id), data={"csrf_token": editor.csrf()},
+        response = client.post(url(client.app, "plan_create", person_id=person_id), data={"csrf_token": editor.csrf()},
                                follow_redirects=False)
         assert response.status_code == 303, response.text[:300]
-        editor = page(editor_url(person_id))
+        editor = page(editor_url(client, person_id))
     return editor
 
 
 def save(client, page, person_id: str, section: str, data: dict, status: int = 303):
-    editor = page(editor_url(person_id))
-    response = client.post(f"{editor_url(person_id)}/avsnitt/{section}",
+    editor = page(editor_url(client, person_id))
+    response = client.post(section_url(client, person_id, section),
                            data={**hidden(editor, f"/avsnitt/{section}"), **data},
                            follow_redirects=False)
     assert response.status_code == status, (response.status_code, response.text[:600])
@@ -88,8 +92,8 @@ def save(client, page, person_id: str, section: str, data: dict, status: int = 3
 
 
 def publish(client, page, person_id: str, status: int = 303):
-    editor = page(editor_url(person_id))
-    response = client.post(f"{editor_url(person_id)}/publicera",
+    editor = page(editor_url(client, person_id))
+    response = client.post(url(client.app, "plan_publish", person_id=person_id),
                            data=hidden(editor, "/plan/publicera"), follow_redirects=False)
     assert response.status_code == status, (response.status_code, response.text[:600])
     return response

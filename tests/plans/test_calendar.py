@@ -6,6 +6,7 @@ from datetime import datetime
 
 from icalendar import Calendar
 
+from tests.conftest import url
 from tests.consent.helpers import decide_directly
 from tests.plans.helpers import (
     VASA_HS,
@@ -37,13 +38,13 @@ def test_swedish_person_gets_stockholm_time(client, page):
                                                 "place": "Kalmar vårdcentral, rum 3"})
     publish(client, page, person.id)
     as_person(client, person)
-    calendar, event = _event(client.get("/plan/kalender.ics"))
+    calendar, event = _event(client.get(url(client.app, "plan_calendar")))
     start = event.decoded("dtstart")
     assert event["dtstart"].params["TZID"] == "Europe/Stockholm"
     assert start.replace(tzinfo=None) == datetime(2026, 12, 8, 10, 0)
     assert str(event["location"]) == "Kalmar vårdcentral, rum 3"
     assert {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")} == {"Europe/Stockholm"}
-    plan = page("/plan")
+    plan = page(url(client.app, "my_plan"))
     assert "8 december 2026" in plan.text() and "kl. 10.00" in plan.text()
 
 
@@ -58,19 +59,19 @@ def test_finnish_person_gets_helsinki_time_and_finnish_formats(client, page, dem
     # The preview speaks Elsa's variant even when Johanna chose Sweden Swedish for herself.
     client.get("/sprak/sv?next=/")
     assert page("/").soup.html["lang"] == "sv"
-    preview = page(editor_url(elsa) + "/forhandsvisning")
+    preview = page(editor_url(client, elsa) + "/forhandsvisning")
     assert preview.soup.html["lang"] == "sv-FI"
     assert "23.11.2026" in preview.text() and "14.30" in preview.text()
     assert page("/").soup.html["lang"] == "sv"  # only that request
 
     as_person(client, "elsa")
     client.get("/sprak/sv-FI?next=/")
-    calendar, event = _event(client.get("/plan/kalender.ics"))
+    calendar, event = _event(client.get(url(client.app, "plan_calendar")))
     assert event["dtstart"].params["TZID"] == "Europe/Helsinki"
     assert event.decoded("dtstart").replace(tzinfo=None) == datetime(2026, 11, 23, 14, 30)
     assert str(event["location"]) == "Hälsostationen i Vasa"
     assert {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")} == {"Europe/Helsinki"}
-    plan = page("/plan")
+    plan = page(url(client.app, "my_plan"))
     assert plan.soup.html["lang"] == "sv-FI"
     assert "23.11.2026" in plan.text() and "kl. 14.30" in plan.text()
     assert "november" not in plan.text()
@@ -83,10 +84,10 @@ def test_no_follow_up_date_gives_404(client, page):
     save(client, page, person.id, "important", {"text": "Inget möte bokat."})
     publish(client, page, person.id)
     as_person(client, person)
-    assert client.get("/plan/kalender.ics").status_code == 404
+    assert client.get(url(client.app, "plan_calendar")).status_code == 404
 
 
 def test_no_plan_gives_404(client, page):
     person = person_with_consent(client)
     as_person(client, person)
-    assert client.get("/plan/kalender.ics").status_code == 404
+    assert client.get(url(client.app, "plan_calendar")).status_code == 404

@@ -15,6 +15,7 @@ from tests.plans.helpers import (
     new_staff,
     person_with_consent,
     plans_of,
+    section_url,
 )
 
 
@@ -31,9 +32,9 @@ def test_stale_section_save_is_refused_and_keeps_both_texts(app, client, page):
     colleague = new_staff(client, VC)
     with TestClient(app, base_url=BASE_URL) as other:
         assert login(other, colleague.given_name, "staff").status_code == 303
-        mine = page(editor_url(person.id))
-        theirs = _page(other, editor_url(person.id))
-        url = editor_url(person.id) + "/avsnitt/important"
+        mine = page(editor_url(client, person.id))
+        theirs = _page(other, editor_url(client, person.id))
+        url = section_url(client, person.id, "important")
         first = client.post(url, data={**hidden(mine, "/avsnitt/important"),
                                        "text": "Annas text om det viktiga."},
                             follow_redirects=False)
@@ -63,8 +64,8 @@ def test_stale_add_action_form_is_refused_and_adds_nothing(app, client, page):
     unit = editor.select("#action_add-unit_id option")[1]["value"]
     with TestClient(app, base_url=BASE_URL) as other:
         assert login(other, "Anna", "staff").status_code == 303
-        stale_page = _page(other, editor_url(person.id))
-        url = editor_url(person.id) + "/avsnitt/action_add"
+        stale_page = _page(other, editor_url(client, person.id))
+        url = section_url(client, person.id, "action_add")
         action = {"what": "Hemtjänst varje morgon", "unit_id": unit, "responsible": "",
                   "start": "2026-12-01", "end": "", "status": "planned"}
         first = client.post(url, data={**hidden(editor, "/avsnitt/action_add"), **action},
@@ -82,7 +83,7 @@ def test_stale_add_action_form_is_refused_and_adds_nothing(app, client, page):
     draft = plan_content.load(plans_of(client, person.id)[0].draft)
     assert [a["what"] for a in draft["actions"]] == ["Hemtjänst varje morgon"]
     # Repeating the first (now stale) form does not add it twice.
-    repeat = client.post(editor_url(person.id) + "/avsnitt/action_add",
+    repeat = client.post(section_url(client, person.id, "action_add"),
                          data={**hidden(editor, "/avsnitt/action_add"), **action},
                          follow_redirects=False)
     assert repeat.status_code == 409

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.conftest import url
 from tests.consent.helpers import act_for, audit_of, decide_directly, new_person, represent
 from tests.plans.helpers import (
     AVD12,
@@ -59,11 +60,11 @@ def test_the_person_reads_everything_and_writes_no_access_log(client, page, worl
     before = len(audit_of(client, person.id, "plan.read"))
     as_person(client, person)
     assert _person_reads(client, plan.id) == dict.fromkeys(PERSON_GETS, 200)
-    assert SECRET in page("/plan").text()
+    assert SECRET in page(url(client.app, "my_plan")).text()
     assert len(audit_of(client, person.id, "plan.read")) == before  # own reads: no log
     # The person never reaches the staff editor.
     for suffix in STAFF_GETS:
-        response = client.get(editor_url(person.id) + suffix, follow_redirects=False)
+        response = client.get(editor_url(client, person.id) + suffix, follow_redirects=False)
         assert response.status_code == 403 and _h1(response) == NO_ACCESS_H1
 
 
@@ -76,7 +77,7 @@ def test_representative_with_plan_read_reads_and_is_logged(client, page, world, 
     assert act_for(client, page, person.id).status_code == 303
     before = audit_of(client, person.id, "plan.read")
     assert _person_reads(client, plan.id) == dict.fromkeys(PERSON_GETS, 200)
-    assert SECRET in page("/plan").text()
+    assert SECRET in page(url(client.app, "my_plan")).text()
     new = audit_of(client, person.id, "plan.read")[len(before):]
     # /plan twice, one archived version, the calendar: four reads (versions and the list of
     # earlier plans show no plan content).
@@ -109,9 +110,9 @@ def test_representative_without_plan_read_is_refused(client, page, world):
     as_person(client, proxy)
     assert act_for(client, page, person.id).status_code == 303
     before = len(audit_of(client, person.id, "plan.read"))
-    for url in PERSON_GETS:
-        response = client.get(url.format(plan=plan.id), follow_redirects=False)
-        assert response.status_code == 403, url
+    for path in PERSON_GETS:
+        response = client.get(path.format(plan=plan.id), follow_redirects=False)
+        assert response.status_code == 403, path
         assert _h1(response) == NO_ACCESS_H1 and SECRET not in response.text
     assert len(audit_of(client, person.id, "plan.read")) == before
 
@@ -124,10 +125,10 @@ def test_expired_representative_cannot_read(client, page, world):
               valid_to=date.today() - timedelta(days=1))
     as_person(client, proxy)
     act_for(client, page, person.id)
-    for url in PERSON_GETS:
-        response = client.get(url.format(plan=plan.id), follow_redirects=False)
-        assert SECRET not in response.text, url
-        assert response.status_code in (200, 403, 404), url
+    for path in PERSON_GETS:
+        response = client.get(path.format(plan=plan.id), follow_redirects=False)
+        assert SECRET not in response.text, path
+        assert response.status_code in (200, 403, 404), path
     # The archived version of the other person's plan looks like one that does not exist.
     assert client.get(f"/plan/{plan.id}/version/1").status_code == 404
 
@@ -142,7 +143,7 @@ def test_a_stranger_cannot_tell_someone_elses_plan_from_a_made_up_one(client, pa
     assert _h1(theirs) == _h1(made_up) == NOT_FOUND_H1
     assert _main(theirs) == _main(made_up)
     assert SECRET not in theirs.text
-    mine = page("/plan")
+    mine = page(url(client.app, "my_plan"))
     assert SECRET not in mine.text()
     # A stranger cannot act for the person either.
     act_for(client, page, person.id)
@@ -154,22 +155,22 @@ def test_staff_with_consent_reads_and_writes_and_is_logged(client, page, world):
     as_staff(client, "Anna")
     before = len(audit_of(client, person.id, "plan.read"))
     for suffix in STAFF_GETS:
-        assert client.get(editor_url(person.id) + suffix).status_code == 200
+        assert client.get(editor_url(client, person.id) + suffix).status_code == 200
     events = audit_of(client, person.id, "plan.read")[before:]
     assert len(events) >= 1
     for event in events:
         assert event.actor_type == "staff" and event.role == "staff"
         assert event.unit_id is not None and event.on_behalf_of == person.id
     # Staff never read the person's own pages.
-    for url in PERSON_GETS:
-        assert client.get(url.format(plan=plan.id), follow_redirects=False).status_code == 403
+    for path in PERSON_GETS:
+        assert client.get(path.format(plan=plan.id), follow_redirects=False).status_code == 403
 
 
 def test_preview_is_in_the_access_log(client, page, world):
     person, _ = world
     as_staff(client, "Anna")
     before = len(audit_of(client, person.id, "plan.read"))
-    assert client.get(editor_url(person.id) + "/forhandsvisning").status_code == 200
+    assert client.get(editor_url(client, person.id) + "/forhandsvisning").status_code == 200
     assert len(audit_of(client, person.id, "plan.read")) == before + 1
 
 
@@ -183,7 +184,7 @@ def test_staff_without_consent_or_relation_is_refused_like_a_missing_person(clie
     made_up = "/personal/personer/AAAAAAAAAAAAAAAAAAAAAA/plan"
     before = len(audit_of(client, person.id))
     for suffix in STAFF_GETS:
-        real = client.get(editor_url(person.id) + suffix, follow_redirects=False)
+        real = client.get(editor_url(client, person.id) + suffix, follow_redirects=False)
         fake = client.get(made_up + suffix, follow_redirects=False)
         assert real.status_code == fake.status_code == 403, suffix
         assert _h1(real) == _h1(fake) == NO_ACCESS_H1
@@ -191,7 +192,7 @@ def test_staff_without_consent_or_relation_is_refused_like_a_missing_person(clie
         assert SECRET not in real.text and person.given_name not in real.text
     for suffix in STAFF_POSTS:
         data = {"csrf_token": token, "revision": "1", "text": "x", "reason": "x"}
-        real = client.post(editor_url(person.id) + suffix, data=data, follow_redirects=False)
+        real = client.post(editor_url(client, person.id) + suffix, data=data, follow_redirects=False)
         fake = client.post(made_up + suffix, data=data, follow_redirects=False)
         assert real.status_code == fake.status_code == 403, suffix
         assert _main(real) == _main(fake)
@@ -201,9 +202,9 @@ def test_staff_without_consent_or_relation_is_refused_like_a_missing_person(clie
 def test_withdrawn_consent_refuses_the_editor_on_the_next_request(client, page, world):
     person, _ = world
     as_staff(client, "Anna")
-    assert client.get(editor_url(person.id)).status_code == 200
+    assert client.get(editor_url(client, person.id)).status_code == 200
     decide_directly(client, person.id, "withdraw", (VC,))
-    response = client.get(editor_url(person.id), follow_redirects=False)
+    response = client.get(editor_url(client, person.id), follow_redirects=False)
     assert response.status_code == 403 and _h1(response) == NO_ACCESS_H1
     assert SECRET not in response.text
 
@@ -212,7 +213,7 @@ def test_a_second_staff_member_of_the_consented_unit_may_edit(client, page, worl
     person, _ = world
     colleague = new_staff(client, VC)
     as_staff(client, colleague.given_name)
-    assert client.get(editor_url(person.id)).status_code == 200
+    assert client.get(editor_url(client, person.id)).status_code == 200
     other = new_staff(client, SOC)
     as_staff(client, other.given_name)
-    assert client.get(editor_url(person.id), follow_redirects=False).status_code == 403
+    assert client.get(editor_url(client, person.id), follow_redirects=False).status_code == 403

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.plans import content as plan_content
+from tests.conftest import url
 from tests.consent.helpers import error_links, error_page
 from tests.plans.helpers import (
     as_person,
@@ -18,6 +19,7 @@ from tests.plans.helpers import (
     plans_of,
     publish,
     save,
+    section_url,
 )
 
 
@@ -39,12 +41,12 @@ def test_free_text_is_stored_as_typed_and_shown_escaped(client, page, drafting, 
     person = drafting
     save(client, page, person.id, "important", {"text": text})
     assert _draft(client, person.id)["important"] == text
-    editor = page(editor_url(person.id))
+    editor = page(editor_url(client, person.id))
     assert editor.select_one("#important-text").get_text() == text
     assert "<script>alert(1)</script>" not in editor.response.text
     publish(client, page, person.id)
     as_person(client, person)
-    plan = page("/plan")
+    plan = page(url(client.app, "my_plan"))
     assert "<script>alert(1)</script>" not in plan.response.text
     assert text in plan.response.text.replace("&lt;", "<").replace("&gt;", ">") \
         or text in plan.text()
@@ -53,13 +55,14 @@ def test_free_text_is_stored_as_typed_and_shown_escaped(client, page, drafting, 
 def test_too_long_text_is_a_plain_400_with_the_text_kept(client, page, drafting):
     person = drafting
     text = "y" * 4001
-    editor = page(editor_url(person.id))
-    response = client.post(editor_url(person.id) + "/avsnitt/important",
+    editor = page(editor_url(client, person.id))
+    response = client.post(section_url(client, person.id, "important"),
                            data={**hidden(editor, "/avsnitt/important"), "text": text},
                            follow_redirects=False)
     assert response.status_code == 400
     shown = error_page(response)
-    assert error_links(shown) == ["#important-text-field"]
+    assert error_links(shown) == ["#important-text"]
+    assert shown.select_one("#important-text")["aria-invalid"] == "true"
     assert shown.select_one("#important-text").get_text() == text
     assert _draft(client, person.id)["important"] == ""
 
@@ -84,13 +87,19 @@ def test_bad_values_give_400_with_summary_and_typed_values_kept(client, page, dr
                                                                 section, data, field):
     person = drafting
     before = _draft(client, person.id)
-    editor = page(editor_url(person.id))
-    response = client.post(editor_url(person.id) + f"/avsnitt/{section}",
+    editor = page(editor_url(client, person.id))
+    response = client.post(section_url(client, person.id, section),
                            data={**hidden(editor, f"/avsnitt/{section}"), **data},
                            follow_redirects=False)
     assert response.status_code == 400, response.text[:300]
     shown = error_page(response)
-    assert f"#{section}-{field}-field" in error_links(shown)
+    # The link goes to the input itself (a wrapper would leave focus on <body>), and the
+    # input says it is in error and which message describes it.
+    assert f"#{section}-{field}" in error_links(shown)
+    target = shown.select_one(f"#{section}-{field}")
+    assert target["aria-invalid"] == "true"
+    assert f"{section}-{field}-error" in target["aria-describedby"].split()
+    assert shown.select_one(f"#{section}-{field}-error").find_parent(class_="field--error")
     for name, value in data.items():
         node = shown.select_one(f"#{section}-{name}")
         if node is None or name == "coordinator_id":
@@ -104,8 +113,8 @@ def test_bad_values_give_400_with_summary_and_typed_values_kept(client, page, dr
 
 def test_unknown_section_is_404(client, page, drafting):
     person = drafting
-    editor = page(editor_url(person.id))
-    response = client.post(editor_url(person.id) + "/avsnitt/status",
+    editor = page(editor_url(client, person.id))
+    response = client.post(section_url(client, person.id, "status"),
                            data={**hidden(editor, "/avsnitt/important"), "text": "x"},
                            follow_redirects=False)
     assert response.status_code == 404
@@ -118,8 +127,8 @@ def test_unknown_section_is_404(client, page, drafting):
                               max_size=4010)))
 def test_generated_text_never_gives_500(client, page, drafting, text):
     person = drafting
-    editor = page(editor_url(person.id))
-    response = client.post(editor_url(person.id) + "/avsnitt/important",
+    editor = page(editor_url(client, person.id))
+    response = client.post(section_url(client, person.id, "important"),
                            data={**hidden(editor, "/avsnitt/important"), "text": text},
                            follow_redirects=False)
     assert response.status_code in (303, 400), (response.status_code, response.text[:300])

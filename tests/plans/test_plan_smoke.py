@@ -1,10 +1,10 @@
 """The main plan journey through HTTP: consent, write, publish, read, change, read again."""
 
-from tests.conftest import Page, login
+from tests.conftest import Page, login, url
 
 
 def _hidden(page: Page, action_suffix: str) -> dict:
-    form = [f for f in page.select("form") if f["action"].endswith(action_suffix)][0]
+    form = next(f for f in page.select("form") if f["action"].endswith(action_suffix))
     return {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
 
 
@@ -12,52 +12,52 @@ def test_contact_person_writes_and_publishes_and_viola_reads(client, page, demo_
     viola = demo_ids["viola"]
     # Viola says yes for her vårdcentral (Anna's unit).
     login(client, "viola")
-    consent = page("/samtycke")
+    consent = page(url(client.app, "consent_page"))
     boxes = [b for b in consent.select("form#form-field input[name=unit]")
              if consent.select_one(f'label[for="{b["id"]}"] strong').get_text() == "Kalmar vårdcentral"]
     if boxes:  # not already given by an earlier test in this session
         data = {i["name"]: i.get("value", "")
                 for i in consent.select("form#form-field input[type=hidden]")}
-        assert client.post("/samtycke", data={**data, "decision": "give", "unit": [boxes[0]["value"]]},
+        assert client.post(url(client.app, "consent_decide"), data={**data, "decision": "give", "unit": [boxes[0]["value"]]},
                            follow_redirects=False).status_code == 303
     client.cookies.clear()
 
     login(client, "anna")
-    editor = page(f"/personal/personer/{viola}/plan")
+    editor = page(url(client.app, "plan_editor", person_id=viola))
     if editor.select_one('form[action$="/plan"] button'):
-        client.post(f"/personal/personer/{viola}/plan", data={"csrf_token": editor.csrf()})
-        editor = page(f"/personal/personer/{viola}/plan")
+        client.post(url(client.app, "plan_create", person_id=viola), data={"csrf_token": editor.csrf()})
+        editor = page(url(client.app, "plan_editor", person_id=viola))
     assert editor.h1 == "Plan för Viola Andersson"
-    response = client.post(f"/personal/personer/{viola}/plan/avsnitt/important",
+    response = client.post(url(client.app, "plan_save_section", person_id=viola, section="important"),
                            data={**_hidden(editor, "/avsnitt/important"),
                                  "text": "Jag vill bo kvar hemma."}, follow_redirects=False)
     assert response.status_code == 303, response.text[:400]
-    editor = page(f"/personal/personer/{viola}/plan")
-    response = client.post(f"/personal/personer/{viola}/plan/avsnitt/follow_up",
+    editor = page(url(client.app, "plan_editor", person_id=viola))
+    response = client.post(url(client.app, "plan_save_section", person_id=viola, section="follow_up"),
                            data={**_hidden(editor, "/avsnitt/follow_up"), "date": "2026-12-08",
                                  "time": "10:00", "place": "Hemma hos dig"}, follow_redirects=False)
     assert response.status_code == 303
-    editor = page(f"/personal/personer/{viola}/plan")
-    preview = page(f"/personal/personer/{viola}/plan/forhandsvisning")
+    editor = page(url(client.app, "plan_editor", person_id=viola))
+    preview = page(url(client.app, "plan_preview", person_id=viola))
     assert "Jag vill bo kvar hemma." in preview.text()
-    response = client.post(f"/personal/personer/{viola}/plan/publicera",
+    response = client.post(url(client.app, "plan_publish", person_id=viola),
                            data=_hidden(editor, "/plan/publicera"), follow_redirects=False)
     assert response.status_code == 303
     # The same publish form again (double click): no second version.
-    again = client.post(f"/personal/personer/{viola}/plan/publicera",
+    again = client.post(url(client.app, "plan_publish", person_id=viola),
                         data=_hidden(editor, "/plan/publicera"), follow_redirects=False)
     assert again.status_code == 409
-    lix = client.post("/personal/lix", data={"section": "important", "text": "Jag vill bo kvar."},
+    lix = client.post(url(client.app, "plan_lix"), data={"section": "important", "text": "Jag vill bo kvar."},
                       headers={"HX-Request": "true", "X-CSRF-Token": editor.csrf()})
     assert lix.status_code == 200 and "LIX" in lix.text
     client.cookies.clear()
 
     login(client, "viola")
-    plan = page("/plan")
+    plan = page(url(client.app, "my_plan"))
     assert plan.h1 == "Din plan"
     assert "Jag vill bo kvar hemma." in plan.text()
     assert "8 december 2026" in plan.text()
-    ics = client.get("/plan/kalender.ics")
+    ics = client.get(url(client.app, "plan_calendar"))
     assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.content
     assert b"Europe/Stockholm" in ics.content
     start = page("/")
@@ -98,4 +98,4 @@ def test_actions_can_be_read_by_unit_or_by_date(client, page):
     assert order("/plan?ordning=datum") == ["Hemtjänst varje dag", "Läkarbesök varje månad"]
     assert [a.get_text() for a in page("/plan?ordning=datum").select(".order-links a")] == \
         ["efter verksamhet"]
-    assert [a.get_text() for a in page("/plan").select(".order-links a")] == ["efter datum"]
+    assert [a.get_text() for a in page(url(client.app, "my_plan")).select(".order-links a")] == ["efter datum"]

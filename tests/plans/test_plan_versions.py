@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.notices.outbox import render
 from portal.plans.models import Plan
+from tests.conftest import url
 from tests.consent.helpers import db_run, error_page, new_person, outbox_of, represent
 from tests.plans.helpers import (
     as_person,
@@ -40,11 +41,11 @@ def test_versions_are_numbered_and_each_stays_readable(client, page):
     assert [v.number for v in versions_of(client, plan.id)] == [1, 2, 3]
     as_person(client, person)
     for number, text in enumerate(texts, start=1):
-        old = page(f"/plan/{plan.id}/version/{number}")
+        old = page(url(client.app, "plan_version", plan_id=plan.id, number=number))
         assert text in old.text()
         assert not any(t in old.text() for t in texts if t != text)
-    assert texts[-1] in page("/plan").text()
-    listing = page("/plan/versioner")
+    assert texts[-1] in page(url(client.app, "my_plan")).text()
+    listing = page(url(client.app, "plan_versions"))
     for number in (1, 2, 3):
         assert listing.select_one(f'a[href="/plan/{plan.id}/version/{number}"]') is not None
     assert client.get(f"/plan/{plan.id}/version/4").status_code == 404
@@ -55,10 +56,10 @@ def test_the_same_publish_form_twice_stores_one_version(client, page):
     as_staff(client, "Anna")
     editor = ensure_plan(client, page, person.id)
     save(client, page, person.id, "important", {"text": "En gång."})
-    editor = page(editor_url(person.id))
+    editor = page(editor_url(client, person.id))
     form = hidden(editor, "/plan/publicera")
-    first = client.post(editor_url(person.id) + "/publicera", data=form, follow_redirects=False)
-    second = client.post(editor_url(person.id) + "/publicera", data=form, follow_redirects=False)
+    first = client.post(url(client.app, "plan_publish", person_id=person.id), data=form, follow_redirects=False)
+    second = client.post(url(client.app, "plan_publish", person_id=person.id), data=form, follow_redirects=False)
     assert first.status_code == 303 and second.status_code == 409
     assert "Planen ändrades medan du tittade, eller så var den redan publicerad" in second.text
     plan = plans_of(client, person.id)[0]
@@ -73,7 +74,7 @@ def test_new_since_last_look_marks_exactly_the_changed_sections(client, page):
     save(client, page, person.id, "self_can", {"text": "Laga mat."})
     publish(client, page, person.id)
     as_person(client, person)
-    first = page("/plan")
+    first = page(url(client.app, "my_plan"))
     assert _sections_marked(first) == set()  # the first visit: nothing is "new"
     as_staff(client, "Anna")
     save(client, page, person.id, "self_can", {"text": "Laga mat och handla."})
@@ -81,10 +82,10 @@ def test_new_since_last_look_marks_exactly_the_changed_sections(client, page):
                                                 "place": ""})
     publish(client, page, person.id)
     as_person(client, person)
-    second = page("/plan")
+    second = page(url(client.app, "my_plan"))
     assert _sections_marked(second) == {"Det här kan du göra själv", "Nästa uppföljning"}
     assert "Planen har ändrats sedan du tittade sist" in second.text()
-    third = page("/plan")
+    third = page(url(client.app, "my_plan"))
     assert _sections_marked(third) == set()
     assert "Planen har ändrats sedan du tittade sist" not in third.text()
 
@@ -106,8 +107,8 @@ def test_the_database_allows_one_open_plan_per_person(client, page):
 
     assert db_run(client, second) == "refused"
     # A second "Skapa plan" returns the existing plan.
-    editor = page(editor_url(person.id))
-    response = client.post(editor_url(person.id), data={"csrf_token": editor.csrf()},
+    editor = page(editor_url(client, person.id))
+    response = client.post(editor_url(client, person.id), data={"csrf_token": editor.csrf()},
                            follow_redirects=False)
     assert response.status_code == 303
     assert [p.id for p in plans_of(client, person.id)] == [existing.id]
@@ -119,29 +120,29 @@ def test_closing_needs_a_reason_and_archives_the_plan(client, page):
     ensure_plan(client, page, person.id)
     save(client, page, person.id, "important", {"text": "Den gamla planen."})
     publish(client, page, person.id)
-    editor = page(editor_url(person.id))
+    editor = page(editor_url(client, person.id))
     form = {"csrf_token": editor.csrf()}
-    empty = client.post(editor_url(person.id) + "/avsluta", data={**form, "reason": "  "},
+    empty = client.post(url(client.app, "plan_close", person_id=person.id), data={**form, "reason": "  "},
                         follow_redirects=False)
     assert empty.status_code == 400
     shown = error_page(empty)
     assert shown.select_one(".error-summary") is not None
     too_long = "Flyttat. " * 60
-    long = client.post(editor_url(person.id) + "/avsluta", data={**form, "reason": too_long},
+    long = client.post(url(client.app, "plan_close", person_id=person.id), data={**form, "reason": too_long},
                        follow_redirects=False)
     assert long.status_code == 400
     assert error_page(long).select_one("#close-reason").get_text() == too_long.strip()
     assert plans_of(client, person.id)[0].status == "active"
-    done = client.post(editor_url(person.id) + "/avsluta",
+    done = client.post(url(client.app, "plan_close", person_id=person.id),
                        data={**form, "reason": "Personen har flyttat."}, follow_redirects=False)
     assert done.status_code == 303
     plan = plans_of(client, person.id)[0]
     assert plan.status == "closed" and plan.close_reason == "Personen har flyttat."
 
     as_person(client, person)
-    none = page("/plan")
+    none = page(url(client.app, "my_plan"))
     assert "Den gamla planen." not in none.text()
-    earlier = page("/plan/tidigare")
+    earlier = page(url(client.app, "earlier_plans"))
     assert earlier.select_one(f'a[href^="/plan/{plan.id}/version/"]') is not None
     assert "Den gamla planen." in page(f"/plan/{plan.id}/version/1").text()
 
