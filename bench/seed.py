@@ -11,6 +11,8 @@ that the caller can fall back to the staff editor over HTTP.
 The demo data holds no plan. Viola first consents for Kalmar vårdcentral, then
 Anna (a contact person there) creates, fills in and publishes the plan: the
 same steps as the `viola_has_a_plan` fixture in tests/test_authorization_matrix.py.
+It commits after every service call, so it works whether the services commit
+themselves or leave that to the caller.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ async def _decide(db, viola, unit_id: str, decision: str) -> None:
                          given_by=viola.id, decision=decision, unit_ids=[unit_id],
                          idempotency_key=uuid.uuid4().hex, seen_seq=seq, locale="sv",
                          today=date.today())
+    await db.commit()  # a no-op where the service commits itself
 
 
 async def ensure_plan(db) -> str:
@@ -61,12 +64,22 @@ async def ensure_plan(db) -> str:
     if not await consent.unit_has_consent(db, viola, unit.id, date.today()):
         await _decide(db, viola, unit.id, "give")
     plan = await plans.create_plan(db, viola, anna)
+    await db.commit()
     draft = plan_content.load(plan.draft)
     if plan.status != "active" or not draft["follow_up"].get("date"):
         plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
                                       {"follow_up": dict(FOLLOW_UP)})
+        await db.commit()
         await plans.publish(db, plan, anna, plan.draft_revision)
+        await db.commit()
     return viola.id
+
+
+async def has_published_plan(db) -> bool:
+    from portal.plans import services as plans
+
+    viola, _, _ = await _people(db)
+    return await plans.active_plan(db, viola.id) is not None
 
 
 async def grow(db, versions: int, consent_events: int) -> None:
@@ -81,7 +94,9 @@ async def grow(db, versions: int, consent_events: int) -> None:
         plan = await plans.open_plan(db, viola.id)
         plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
                                       {"important": f"Version {n + 2}: att få vara hemma."})
+        await db.commit()
         await plans.publish(db, plan, anna, plan.draft_revision)
+        await db.commit()
     other = (await db.exec(select(Unit).where(Unit.code == OTHER_UNIT))).one()
     for n in range(consent_events):
         await _decide(db, viola, other.id, "give" if n % 2 == 0 else "withdraw")
@@ -98,6 +113,9 @@ async def _main(url: str, versions: int, consent_events: int) -> dict:
         try:
             async with make_sessionmaker(engine)() as db:
                 await ensure_plan(db)
+            async with make_sessionmaker(engine)() as db:
+                if not await has_published_plan(db):
+                    raise RuntimeError("the services ran, but no published plan was stored")
             result["plan"] = "services"
             if versions or consent_events:
                 async with make_sessionmaker(engine)() as db:
