@@ -104,8 +104,11 @@ def git_info(tree: Path) -> dict:
                                 capture_output=True, text=True, timeout=30)
         return result.stdout.strip()
 
+    # app_commit, what the label shows: the newest commit that changed the app itself.
+    app = (".", ":(exclude)bench", ":(exclude)Makefile", ":(exclude).gitignore")
     return {"commit": git("rev-parse", "HEAD"), "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+            "app_commit": git("log", "-1", "--format=%H", "--", *app),
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no", "--", *app))}
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -400,7 +403,7 @@ def bench_tree(tree: Path, args, tmp: Path) -> dict:
     if not python.exists():
         raise BenchError(f"{python} is missing: run `make install` in {tree}")
     info = {"tree": str(tree), **git_info(tree)}
-    label = f"{tree.name}@{info['commit'][:7]}{'+dirty' if info['dirty'] else ''}"
+    label = f"{tree.name}@{info['app_commit'][:7]}{'+dirty' if info['dirty'] else ''}"
     info["label"] = label
     log(f"--- {label}")
     with fresh_database(args.admin_url) as database_url:
