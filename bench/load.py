@@ -17,7 +17,9 @@ For each checkout (a git worktree of the portal with its own .venv) this
 4. stops the portal and runs the same wrk against bench/reference.py, one
    worker: /a returns that tree's saved /plan HTML, /b does one Redis GET and
    one indexed SELECT first. "ratio" in the table is the page's requests per
-   second divided by /b's, measured right after, on the same machine;
+   second divided by /b's, measured right after, on the same machine. The
+   server's CPU time per request (user + system, from /proc) is recorded too:
+   on a busy machine it moves much less than requests per second;
 5. stops every server and drops the database, also on error.
 
 The table goes to stdout, everything (raw wrk output too) to
@@ -76,6 +78,7 @@ class Run:
     socket_errors: str
     loadavg_before: tuple[float, float, float]
     raw: str = field(repr=False)
+    server_cpu_ms_per_request: float | None = None
     ratio_to_b: float | None = None
 
 
@@ -381,15 +384,35 @@ def parse_wrk(target: str, page: str, raw: str, loadavg) -> Run:
     )
 
 
-def measure(target: str, page: str, url: str, args, cookie: str = "") -> Run:
+def cpu_seconds(group: int) -> float:
+    """User + system CPU time so far of every process in a process group (Linux /proc)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group:  # fields[0] is field 3 of proc(5): state; [2] is pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(target: str, page: str, url: str, args, server_pid: int, cookie: str = "") -> Run:
+    """Warm up, then one wrk run; also the server's CPU time per request, which a busy
+    machine disturbs much less than requests per second."""
     if args.warmup:
         wrk(url, seconds=args.warmup, threads=args.threads, connections=args.connections,
             cookie=cookie)
     loadavg = os.getloadavg()
+    cpu_before = cpu_seconds(server_pid)
     raw = wrk(url, seconds=args.seconds, threads=args.threads, connections=args.connections,
               cookie=cookie)
+    cpu = cpu_seconds(server_pid) - cpu_before
     run = parse_wrk(target, page, raw, loadavg)
-    log(f"{target} {page}: {run.rps:.1f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms")
+    if run.requests:
+        run.server_cpu_ms_per_request = cpu * 1000 / run.requests
+    log(f"{target} {page}: {run.rps:.1f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+        f"server CPU {run.server_cpu_ms_per_request or 0:.2f} ms/request")
     if run.non_2xx_3xx or run.socket_errors:
         log(f"  warning: {run.non_2xx_3xx} non-2xx/3xx, socket errors: {run.socket_errors or 0}")
     return run
@@ -421,7 +444,7 @@ def bench_tree(tree: Path, args, tmp: Path) -> dict:
         viola = seed.get("viola") or person_id(database_url, "Viola")
         argv = [str(python), "-m", "portal", "serve"]
         with server(argv, cwd=tree, env=env, logfile=tmp / f"portal-{port}.log",
-                    health_url=f"{base_url}/healthz"):
+                    health_url=f"{base_url}/healthz") as proc:
             if seed["plan"] != "services":
                 log(f"seeding through the services: {seed['plan']}; using the staff editor")
                 plan_over_http(base_url, viola)
@@ -433,7 +456,7 @@ def bench_tree(tree: Path, args, tmp: Path) -> dict:
             plan_html = htmls.get("/plan") or check_page(client, "/plan")
             runs = []
             for page in args.pages:
-                runs.append(measure(label, page, base_url + page, args, cookie))
+                runs.append(measure(label, page, base_url + page, args, proc.pid, cookie))
                 check_page(client, page)  # still signed in: wrk counts a redirect as success
             client.close()
         info["seed"] = seed
@@ -465,9 +488,9 @@ def bench_reference(plan_html: str, database_url: str, viola: str, args, tmp: Pa
     base = f"http://127.0.0.1:{port}"
     runs = []
     with server(argv, cwd=ROOT, env=env, logfile=tmp / f"reference-{port}.log",
-                health_url=f"{base}/b"):
+                health_url=f"{base}/b") as proc:
         for page in ("/a", "/b"):
-            runs.append(measure("reference", page, base + page, args))
+            runs.append(measure("reference", page, base + page, args, proc.pid))
     return runs
 
 
@@ -475,14 +498,16 @@ def bench_reference(plan_html: str, database_url: str, viola: str, args, tmp: Pa
 
 
 def table(trees: list[dict]) -> str:
-    lines = ["| tree | page | requests/s | p50 ms | p99 ms | ratio to ref b |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| tree | page | requests/s | p50 ms | p99 ms | ratio to ref b | server CPU ms/req |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for info in trees:
         for run in info["runs"]:
             target = info["label"] if run["target"] != "reference" else f"reference ({info['label']})"
             ratio = f"{run['ratio_to_b']:.2f}" if run["ratio_to_b"] is not None else "–"
+            cpu = run["server_cpu_ms_per_request"]
+            cpu = f"{cpu:.2f}" if cpu is not None else "–"
             lines.append(f"| {target} | {run['page']} | {run['rps']:.1f} | {run['p50_ms']:.1f} "
-                         f"| {run['p99_ms']:.1f} | {ratio} |")
+                         f"| {run['p99_ms']:.1f} | {ratio} | {cpu} |")
     return "\n".join(lines)
 
 
