@@ -449,16 +449,15 @@ def bench_tree(tree: Path, args, tmp: Path) -> dict:
                 log(f"seeding through the services: {seed['plan']}; using the staff editor")
                 plan_over_http(base_url, viola)
                 seed["plan"] = "http"
-            client = httpx.Client(base_url=base_url, timeout=30)
-            login(client, "citizen", "Viola")
-            cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
-            htmls = {page: check_page(client, page) for page in args.pages}
-            plan_html = htmls.get("/plan") or check_page(client, "/plan")
-            runs = []
-            for page in args.pages:
-                runs.append(measure(label, page, base_url + page, args, proc.pid, cookie))
-                check_page(client, page)  # still signed in: wrk counts a redirect as success
-            client.close()
+            with httpx.Client(base_url=base_url, timeout=30) as client:
+                login(client, "citizen", "Viola")
+                cookie = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+                htmls = {page: check_page(client, page) for page in args.pages}
+                plan_html = htmls.get("/plan") or check_page(client, "/plan")
+                runs = []
+                for page in args.pages:
+                    runs.append(measure(label, page, base_url + page, args, proc.pid, cookie))
+                    check_page(client, page)  # still signed in: wrk counts redirects as success
         info["seed"] = seed
         info["bytes"] = {page: len(html.encode()) for page, html in htmls.items()}
         if args.reference:
