@@ -20,7 +20,7 @@ For each checkout (a git worktree of the portal with its own .venv) this
    second divided by /b's, measured right after, on the same machine. The
    server's CPU time per request (user + system, from /proc) is recorded too:
    on a busy machine it moves much less than requests per second;
-5. stops every server and drops the database, also on error.
+5. stops every server, drops the database and flushes the Redis db, also on error.
 
 The table goes to stdout, everything (raw wrk output too) to
 bench/results/load-<timestamp>.json. Only 127.0.0.1 is ever loaded.
@@ -145,11 +145,17 @@ def fresh_database(admin_url: str):
         log(f"dropped database {name}")
 
 
-def flush_redis(url: str) -> None:
+@contextlib.contextmanager
+def flushed_redis(url: str):
+    """The Redis db empty before and after (sessions, rate limits, the reference's key)."""
     from redis import Redis
 
     with Redis.from_url(url) as redis:
         redis.flushdb()
+        try:
+            yield
+        finally:
+            redis.flushdb()
 
 
 def person_id(database_url: str, given_name: str) -> str:
@@ -429,8 +435,7 @@ def bench_tree(tree: Path, args, tmp: Path) -> dict:
     label = f"{tree.name}@{info['app_commit'][:7]}{'+dirty' if info['dirty'] else ''}"
     info["label"] = label
     log(f"--- {label}")
-    with fresh_database(args.admin_url) as database_url:
-        flush_redis(args.redis_url)
+    with fresh_database(args.admin_url) as database_url, flushed_redis(args.redis_url):
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = portal_env(tree, database_url, args.redis_url, port, tmp)
@@ -521,7 +526,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--admin-url", default=DEFAULT_ADMIN_URL,
                         help="PostgreSQL URL allowed to CREATE/DROP DATABASE")
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="flushed before each tree")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
+                        help="flushed before and after each tree")
     parser.add_argument("--seed", choices=["services", "http"], default="services",
                         help="how Viola's plan is made (http: the staff editor, for testing)")
     parser.add_argument("--no-reference", dest="reference", action="store_false")
