@@ -10,7 +10,7 @@ endif
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench
+.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -73,3 +73,6 @@ i18n-check: install ## fail on missing, fuzzy, untranslated or out-of-date entri
 
 bench: install ## server-time benchmarks
 	$(PY) -m bench
+
+bench-load: install ## requests/s over HTTP: one worker, PostgreSQL, Redis, wrk (BENCH_ARGS="--tree DIR")
+	$(PY) -m bench.load $(BENCH_ARGS)
