@@ -8,144 +8,19 @@ development identity provider lists every person, so they can log in).
 from __future__ import annotations
 
 import json
-import random
-import secrets
 import time
-from dataclasses import dataclass
-from datetime import date, timedelta
 
 from bs4 import BeautifulSoup
 from sqlmodel import col, func, select
 
 from portal.audit.models import AuditEvent
-from portal.consent.models import CareRelation, ConsentAct, ConsentEvent
+from portal.consent.models import ConsentAct, ConsentEvent
 from portal.notices.models import OutboxMessage
-from portal.people.models import Person, Representation, StaffMember, Unit
-from portal.people.national_id import finnish_with_check_character, swedish_with_check_digit
-from portal.people.representation import ALL_SCOPES
 from tests.conftest import Page, check_page, choose_at_provider, login
+from tests.factories import Who, db_run
 
 FORBIDDEN_H1 = "Du kan inte se den här sidan"
 NOT_FOUND_H1 = "Sidan finns inte"
-
-
-def db_run(client, work):
-    """Run `work(db)` on the app's own event loop with the app's sessionmaker."""
-    maker = client.app.state.sessionmaker
-
-    async def go():
-        async with maker() as db:
-            result = await work(db)
-            await db.commit()  # services only flush: the request's policy commits
-            return result
-
-    return client.blocking_portal.call(go)
-
-
-@dataclass
-class Who:
-    id: str
-    given_name: str
-    family_name: str
-    email: str | None
-    national_id: str
-    country: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
-
-
-def _who(person: Person) -> Who:
-    return Who(person.id, person.given_name, person.family_name, person.email,
-               person.national_id, person.country)
-
-
-def _national_id(country: str, born: date) -> str:
-    if country == "FI":
-        sign = "A" if born.year >= 2000 else "-"
-        return finnish_with_check_character(born.strftime("%d%m%y"), sign,
-                                            str(random.randint(900, 999)))
-    return swedish_with_check_digit(born.strftime("%y%m%d") + f"{random.randint(100, 979):03d}",
-                                    str(born.year)[:2])
-
-
-def new_person(client, *, country: str = "SE", born: date | None = None, email: bool = True,
-               units: tuple[str, ...] = (), prefix: str = "Tp") -> Who:
-    """A fresh person with care relations to the units with these codes."""
-    async def work(db):
-        while True:
-            day = born or date(1950, 1, 1) + timedelta(days=random.randint(0, 14000))
-            number = _national_id(country, day)
-            exists = (await db.exec(select(Person).where(Person.national_id == number))).first()
-            if exists is None:
-                break
-        given = prefix + secrets.token_hex(4)
-        person = Person(national_id=number, given_name=given, family_name="Provsson",
-                        birth_date=day, country=country,
-                        email=f"{given.lower()}@example.invalid" if email else None)
-        db.add(person)
-        await db.flush()
-        for code in units:
-            unit = (await db.exec(select(Unit).where(Unit.code == code))).one()
-            db.add(CareRelation(person_id=person.id, unit_id=unit.id))
-        await db.commit()
-        return _who(person)
-
-    return db_run(client, work)
-
-
-def represent(client, representative: Who, represented: Who, kind: str,
-              scope: str = ALL_SCOPES, valid_from: date | None = None,
-              valid_to: date | None = None) -> None:
-    async def work(db):
-        db.add(Representation(representative_id=representative.id, represented_id=represented.id,
-                              kind=kind, scope=scope,
-                              valid_from=valid_from or date.today() - timedelta(days=30),
-                              valid_to=valid_to, source="population_register"
-                              if kind == "guardian" else "person"))
-        await db.commit()
-
-    db_run(client, work)
-
-
-def family(client, *, country: str = "SE", guardians: int = 2,
-           units: tuple[str, ...] = ("se-kalmar-vc", "se-kalmar-soc")) -> tuple[Who, list[Who]]:
-    """A young child and its guardians (all fresh)."""
-    child = new_person(client, country=country, born=date.today() - timedelta(days=5 * 365),
-                       email=False, units=units, prefix="Tc")
-    parents = [new_person(client, country=country, prefix="Tg") for _ in range(guardians)]
-    for parent in parents:
-        represent(client, parent, child, "guardian",
-                  valid_from=date.today() - timedelta(days=5 * 365))
-    return child, parents
-
-
-def unit_ids(client, *codes: str) -> list[str]:
-    async def work(db):
-        rows = (await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all()
-        by_code = {u.code: u.id for u in rows}
-        return [by_code[c] for c in codes]
-
-    return db_run(client, work)
-
-
-def unit_names(client, *codes: str) -> list[str]:
-    async def work(db):
-        rows = (await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all()
-        by_code = {u.code: u.name for u in rows}
-        return [by_code[c] for c in codes]
-
-    return db_run(client, work)
-
-
-def staff_named(client, given: str) -> tuple[str, str]:
-    """(staff id, unit id) of a demo staff member."""
-    async def work(db):
-        staff = (await db.exec(select(StaffMember).where(StaffMember.given_name == given))).first()
-        return staff.id, staff.unit_id
-
-    return db_run(client, work)
 
 
 def sign_in(client, who: Who | str, kind: str | None = None):
@@ -327,27 +202,6 @@ def audit_of(client, person_id: str, action: str | None = None) -> list[AuditEve
 def count_acts(client) -> int:
     async def work(db):
         return (await db.exec(select(func.count()).select_from(ConsentAct))).one()
-
-    return db_run(client, work)
-
-
-def decide_directly(client, person_id: str, decision: str, codes: tuple[str, ...] = (), *,
-                    actor_id: str | None = None, role: str = "self",
-                    given_by: str | None = None) -> str:
-    """Store a consent act through the service (not HTTP); return the act id."""
-    from portal.audit.service import Actor
-    from portal.consent import services
-    from portal.consent.forms import new_key
-
-    async def work(db):
-        person = await db.get(Person, person_id)
-        ids = [u.id for u in (await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all()]
-        seq = (await services.overview(db, person, date.today())).seq
-        outcome = await services.decide(
-            db, person=person, actor=Actor("person", actor_id or person_id, role),
-            given_by=given_by or person_id, decision=decision, unit_ids=ids,
-            idempotency_key=new_key(), seen_seq=seq, locale="sv", today=date.today())
-        return outcome.act.id
 
     return db_run(client, work)
 

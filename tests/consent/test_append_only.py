@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.consent.helpers import acts_of, db_run, decide_directly, events_of, new_person
+from tests.consent.helpers import acts_of, events_of
+from tests.factories import db_run, decide_directly, new_person
 
 STATEMENTS = {
     "consent_act": ["UPDATE consent_act SET decision = 'withdraw' WHERE person_id = :p",

@@ -24,20 +24,16 @@ from tests.consent.helpers import (
     checked_units,
     consent_form,
     count_acts,
-    decide_directly,
     error_page,
     events_of,
-    family,
-    new_person,
     outbox_of,
     reauthenticate,
     session_data,
     sign_in,
     states_on_page,
-    unit_ids,
-    unit_names,
     withdraw_forms,
 )
+from tests.factories import decide_directly, family, new_person, unit_ids, unit_names
 
 SE_UNITS = ("se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12")
 SAVED = "Klart. Ditt samtycke är sparat."

@@ -8,23 +8,17 @@ from zoneinfo import ZoneInfo
 
 from tests.conftest import Page, url
 from tests.consent.helpers import (
-    Who,
     acts_of,
     assert_error_links_to,
     audit_of,
     checked_units,
-    decide_directly,
     error_page,
     events_of,
-    family,
-    new_person,
     sign_in,
     staff_form,
-    staff_named,
-    unit_ids,
-    unit_names,
     withdraw_forms,
 )
+from tests.factories import Who, decide_directly, family, new_person, staff_named, unit_ids, unit_names
 
 UNITS = ("se-kalmar-vc", "se-kalmar-soc")
 NOTE = "Sa ja muntligt vid besöket på vårdcentralen."

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import event
 
-from tests.consent.helpers import act_for, decide_directly, new_person, represent, sign_in
+from tests.consent.helpers import act_for, sign_in
+from tests.factories import decide_directly, new_person, represent
 from tests.plans.helpers import as_staff, ensure_plan, forms, hidden
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 

@@ -20,16 +20,8 @@ from portal.core.ids import utcnow
 from portal.notices import outbox
 from portal.people.models import Person, Unit
 from tests.conftest import BASE_URL, Page, build_app
-from tests.consent.helpers import (
-    consent_form,
-    db_run,
-    decide_directly,
-    family,
-    new_person,
-    outbox_of,
-    sign_in,
-    unit_ids,
-)
+from tests.consent.helpers import consent_form, outbox_of, sign_in
+from tests.factories import db_run, decide_directly, family, new_person, unit_ids
 
 
 class Inbox:

@@ -19,19 +19,8 @@ from portal.core import i18n
 from portal.core.clock import ZONES, Clock, local_date
 from portal.people.models import Person, Representation
 from portal.people.representation import ALL_SCOPES, is_valid
-from tests.consent.helpers import (
-    act_for,
-    acts_of,
-    consent_form,
-    decide_directly,
-    new_person,
-    represent,
-    sign_in,
-    states_on_page,
-    unit_ids,
-    unit_names,
-    withdraw_forms,
-)
+from tests.consent.helpers import act_for, acts_of, consent_form, sign_in, states_on_page, withdraw_forms
+from tests.factories import decide_directly, new_person, represent, unit_ids, unit_names
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 VC, SOC = "se-kalmar-vc", "se-kalmar-soc"

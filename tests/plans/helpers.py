@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlmodel import col, select
 
-from portal.people.models import StaffMember, Unit
 from portal.plans.models import Plan, PlanVersion
 from tests.conftest import Page, login, url
-from tests.consent.helpers import Who, db_run, decide_directly, new_person, sign_in
+from tests.consent.helpers import sign_in
+from tests.factories import Who, db_run
 
 VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 VASA_HS = "fi-vasa-hs"
 NO_ACCESS_H1 = "Du kan inte se den här sidan"
 NOT_FOUND_H1 = "Sidan finns inte"
-
-
-def person_with_consent(client, *, country: str = "SE", units=(VC, SOC, AVD12),
-                        consent=(VC,), email: bool = True) -> Who:
-    """A fresh person whose care relations are `units` and who consents for `consent`."""
-    who = new_person(client, country=country, units=tuple(units), email=email, prefix="Pl")
-    if consent:
-        decide_directly(client, who.id, "give", tuple(consent))
-    return who
-
-
-def new_staff(client, unit_code: str) -> StaffMember:
-    """A fresh staff member at the unit (unique given name, so the provider can pick them)."""
-    async def work(db):
-        unit = (await db.exec(select(Unit).where(Unit.code == unit_code))).one()
-        given = "St" + secrets.token_hex(4)
-        staff = StaffMember(employee_id=f"T-{secrets.token_hex(6)}", given_name=given,
-                            family_name="Testsson", title="Sjuksköterska", unit_id=unit.id,
-                            email=None, phone=None)
-        db.add(staff)
-        await db.commit()
-        await db.refresh(staff)
-        return staff
-
-    return db_run(client, work)
 
 
 def as_staff(client, given: str) -> None:

@@ -7,17 +7,8 @@ from datetime import datetime
 from icalendar import Calendar
 
 from tests.conftest import url
-from tests.consent.helpers import decide_directly
-from tests.plans.helpers import (
-    VASA_HS,
-    as_person,
-    as_staff,
-    editor_url,
-    ensure_plan,
-    person_with_consent,
-    publish,
-    save,
-)
+from tests.factories import decide_directly, person_with_consent
+from tests.plans.helpers import VASA_HS, as_person, as_staff, editor_url, ensure_plan, publish, save
 
 
 def _event(response):

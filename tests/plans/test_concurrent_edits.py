@@ -6,17 +6,8 @@ from litestar.testing import TestClient
 
 from portal.plans import content as plan_content
 from tests.conftest import BASE_URL, Page, login
-from tests.plans.helpers import (
-    VC,
-    as_staff,
-    editor_url,
-    ensure_plan,
-    hidden,
-    new_staff,
-    person_with_consent,
-    plans_of,
-    section_url,
-)
+from tests.factories import new_staff, person_with_consent
+from tests.plans.helpers import VC, as_staff, editor_url, ensure_plan, hidden, plans_of, section_url
 
 
 def _page(client, url: str) -> Page:

@@ -8,7 +8,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from tests.conftest import url
-from tests.consent.helpers import act_for, audit_of, decide_directly, new_person, represent
+from tests.consent.helpers import act_for, audit_of
+from tests.factories import decide_directly, new_person, new_staff, person_with_consent, represent
 from tests.plans.helpers import (
     AVD12,
     NO_ACCESS_H1,
@@ -18,8 +19,6 @@ from tests.plans.helpers import (
     as_person,
     as_staff,
     editor_url,
-    new_staff,
-    person_with_consent,
     published_plan,
 )
 

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from portal.plans import content as plan_content
 from tests.conftest import url
 from tests.consent.helpers import error_links, error_page
+from tests.factories import person_with_consent
 from tests.plans.helpers import (
     as_person,
     as_staff,
     editor_url,
     ensure_plan,
     hidden,
-    person_with_consent,
     plans_of,
     publish,
     save,

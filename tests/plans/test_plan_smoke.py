@@ -1,6 +1,7 @@
 """The main plan journey through HTTP: consent, write, publish, read, change, read again."""
 
 from tests.conftest import Page, login, url
+from tests.factories import person_with_consent, unit_ids
 
 
 def _hidden(page: Page, action_suffix: str) -> dict:
@@ -66,17 +67,7 @@ def test_contact_person_writes_and_publishes_and_viola_reads(client, page, demo_
 
 
 def test_actions_can_be_read_by_unit_or_by_date(client, page):
-    from tests.consent.helpers import unit_ids
-    from tests.plans.helpers import (
-        SOC,
-        VC,
-        as_person,
-        as_staff,
-        ensure_plan,
-        person_with_consent,
-        publish,
-        save,
-    )
+    from tests.plans.helpers import SOC, VC, as_person, as_staff, ensure_plan, publish, save
 
     person = person_with_consent(client, consent=(VC, SOC))
     as_staff(client, "Anna")

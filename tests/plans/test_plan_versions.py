@@ -7,14 +7,14 @@ from sqlalchemy.exc import IntegrityError
 from portal.notices.outbox import render
 from portal.plans.models import Plan
 from tests.conftest import url
-from tests.consent.helpers import db_run, error_page, new_person, outbox_of, represent
+from tests.consent.helpers import error_page, outbox_of
+from tests.factories import db_run, new_person, person_with_consent, represent
 from tests.plans.helpers import (
     as_person,
     as_staff,
     editor_url,
     ensure_plan,
     hidden,
-    person_with_consent,
     plans_of,
     publish,
     save,
