@@ -35,7 +35,8 @@ browser: ## install Debian's Chromium and axe-core for the browser tests
 	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@test -d node_modules/axe-core || npm ci --silent --no-audit --no-fund
 
-test: install browser ## run every test: audit, translations, unit and HTTP, browser journeys
+test: install browser ## run every test: lint, audit, translations, unit and HTTP, browser journeys
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
 	$(PY) -m pytest tests
@@ -56,8 +57,8 @@ audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
 	  if [ "$$skipped" -gt 0 ]; then echo "pip-audit: the vulnerability database did not know $$skipped packages (no access from this machine?); version floors are still tested in tests/test_dependency_floors.py"; fi; \
 	  exit $$status
 
-lint: install ## ruff
-	$(VENV)/bin/ruff check portal tests e2e
+lint: install ## ruff, with the rule set pinned in pyproject.toml
+	$(VENV)/bin/ruff check portal tests e2e bench
 
 i18n-extract: install ## collect the strings from code and templates into locales/messages.pot
 	$(PY) -m portal.core.catalogs extract

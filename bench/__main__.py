@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal.config import Settings
-from portal.core.migrate import upgrade
-from tests.conftest import BASE_URL, build_app, login
+from portal.config import Settings  # noqa: E402 - after the path is set
+from portal.core.migrate import upgrade  # noqa: E402
+from tests.conftest import BASE_URL, build_app, login  # noqa: E402
 
 PAGES = ["/", "/samtycke", "/samtycke/historik", "/plan", "/kontakt"]
 ROUNDS = 200

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.tree and args.tree.resolve() != TREE:
         tree = args.tree.resolve()
-        rest = [a for a in (argv if argv is not None else sys.argv[1:])]
+        rest = list(argv if argv is not None else sys.argv[1:])
         i = rest.index("--tree")
         del rest[i:i + 2]
         env = {**os.environ, "BENCH_TREE": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}

@@ -121,7 +121,7 @@ async def _main(url: str, versions: int, consent_events: int) -> dict:
                 async with make_sessionmaker(engine)() as db:
                     await grow(db, versions, consent_events)
                 result["grown"] = {"versions": versions, "consent_events": consent_events}
-        except Exception as exc:  # noqa: BLE001 - the caller falls back to HTTP
+        except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             result["plan"] = f"failed: {type(exc).__name__}: {exc}"
     finally:

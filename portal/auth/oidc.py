@@ -128,7 +128,7 @@ class OIDCProvider:
                     code=code,
                     code_verifier=code_verifier,
                 )
-            except Exception as exc:  # noqa: BLE001 - every failure means: no login
+            except Exception as exc:
                 raise LoginError(f"token exchange failed: {type(exc).__name__}") from None
         if "id_token" not in token:
             raise LoginError("no id_token")

@@ -69,7 +69,7 @@ async def start_login(request: Request, kind: FromPath[str], settings: NamedDepe
         )
     except LoginError as exc:
         return _failed(request, exc.reason)
-    except Exception as exc:  # noqa: BLE001 - provider unreachable
+    except Exception as exc:
         return _failed(request, f"provider unreachable: {type(exc).__name__}")
     return Redirect(url, status_code=303)
 

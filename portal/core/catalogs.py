@@ -349,7 +349,7 @@ def _as_catalog(value: Catalog | Path | str, locale: str | None, label: str,
         return None
     try:
         return read_catalog(path, locale)
-    except Exception as exc:  # noqa: BLE001 - any syntax error in a .po is a problem to report
+    except Exception as exc:
         problems.append(f"{label}: {_rel(path)} cannot be read: {exc}")
         return None
 

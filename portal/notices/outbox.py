@@ -111,7 +111,7 @@ async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> 
         try:
             await aiosmtplib.send(render(message, person.email, settings),
                                   hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
-        except Exception as exc:  # noqa: BLE001 - any failure: retry later, keep going
+        except Exception as exc:
             message.attempts += 1
             message.last_error = type(exc).__name__
             message.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** message.attempts)
@@ -135,6 +135,6 @@ async def run_worker(sessionmaker, settings: Settings, interval: float = 5.0) ->
                 await deliver_due(db, settings)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - keep the loop alive; retried next round
+        except Exception as exc:
             log.error("outbox round failed: %s", type(exc).__name__)
         await asyncio.sleep(interval)

@@ -3,8 +3,7 @@ from tests.conftest import Page, login, url
 
 def _form_data(page: Page, form_selector: str) -> dict:
     form = page.select_one(form_selector)
-    data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
-    return data
+    return {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
 
 
 def test_viola_gives_consent_for_two_units_and_gets_a_receipt(client, page):

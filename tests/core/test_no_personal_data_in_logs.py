@@ -95,7 +95,7 @@ def captured(app, caplog, capsys):
             handler.stream = sys.stderr
 
     yield caplog, start, read_stderr
-    for handler, stream in zip(handlers, originals):
+    for handler, stream in zip(handlers, originals, strict=True):
         handler.stream = stream  # no flush: capsys closes its stream after the test body
 
 
