@@ -30,6 +30,7 @@ from portal.consent import routes as consent_routes
 from portal.core import errors
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
+from portal.core.paths import ValidPathParams
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
 from portal.people import routes as people_routes
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, *,
             DefineMiddleware(SessionMiddleware, settings=settings, store=store),
             DefineMiddleware(RequestContextMiddleware, settings=settings,
                              sessionmaker=sessionmaker),
+            ValidPathParams,  # path ids and numbers checked once, before any handler
         ],
         before_request=check_csrf,
         exception_handlers=errors.handlers,
