@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor, record
 from portal.consent import services as consent
 from portal.core.ids import utcnow
+from portal.core.inputs import INT_MAX
 from portal.notices.outbox import enqueue
 from portal.people.models import Person, Representation, StaffMember
 from portal.people.representation import is_valid
@@ -144,7 +145,11 @@ async def _conflict(db: AsyncSession, plan: Plan) -> None:
 
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
                      changes: dict) -> Plan:
-    """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict."""
+    """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict.
+
+    A revision outside 0..INT_MAX (a forged form) is a Conflict too, without a query."""
+    if not 0 <= revision <= INT_MAX:
+        await _conflict(db, plan)
     draft = plan_content.load(plan.draft)
     draft.update(changes)
     result = await db.exec(
@@ -164,7 +169,10 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
 
 
 async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int) -> PlanVersion:
-    """Publish the draft as the next version, once (a repeated form is a Conflict)."""
+    """Publish the draft as the next version, once (a repeated form is a Conflict;
+    so is a revision outside 0..INT_MAX)."""
+    if not 0 <= revision <= INT_MAX:
+        await _conflict(db, plan)
     result = await db.exec(
         update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,
                            Plan.status != "closed")
