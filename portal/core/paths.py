@@ -8,7 +8,10 @@ Litestar has put the parsed values in scope["path_params"]:
   1-64 characters of [A-Za-z0-9_-]; anything else (NUL, spaces, other letters,
   very long) would only ever miss in the database, or make the driver fail;
 - an int parameter must be within 1..INT_MAX (2**31 - 1): no version, number or
-  count in a URL is zero, negative or bigger than a database integer.
+  count in a URL is zero, negative or bigger than a database integer;
+- no str or path parameter holds a control character (NUL, CR, LF …) or is
+  longer than PARAM_MAX characters: file systems (a name over 255 bytes),
+  drivers and headers fail on them, and no page of ours links to one.
 
 Anything else is answered 404 "Sidan finns inte" (NotFoundException), the same
 as a made-up but well-formed id, so nothing is given away.
@@ -16,15 +19,25 @@ as a made-up but well-formed id, so nothing is given away.
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePath
+
 from litestar.exceptions import NotFoundException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.core.inputs import INT_MAX, is_opaque_id
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+PARAM_MAX = 200
+
 
 def path_params_ok(params: dict) -> bool:
-    """True when every `*_id` str is an opaque id and every int is in 1..INT_MAX."""
+    """True when every `*_id` str is an opaque id, every int is in 1..INT_MAX and no
+    str or path is too long or holds a control character."""
     for name, value in params.items():
+        if isinstance(value, str | PurePath) and (
+                len(str(value)) > PARAM_MAX or CONTROL.search(str(value))):
+            return False
         if isinstance(value, bool):
             return False
         if isinstance(value, int) and not 1 <= value <= INT_MAX:
