@@ -48,8 +48,8 @@ def security_headers(path: str, production: bool, form_origins: str = "",
         (b"cross-origin-resource-policy", b"same-origin"),
         (b"x-frame-options", b"DENY"),
         (b"permissions-policy",
-         b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-         b"interest-cohort=()"),
+         (b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+         b"interest-cohort=()")),
         (b"vary", b"HX-Request, Cookie"),
     ]
     if is_static and status == 200:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from markupsafe import Markup, escape
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
+from markupsafe import Markup, escape
 
 from portal.consent.forms import new_key
 from portal.core import i18n

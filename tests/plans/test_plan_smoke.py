@@ -4,7 +4,7 @@ from tests.conftest import Page, login
 
 
 def _hidden(page: Page, action_suffix: str) -> dict:
-    form = [f for f in page.select("form") if f["action"].endswith(action_suffix)][0]
+    form = next(f for f in page.select("form") if f["action"].endswith(action_suffix))
     return {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
 
 
@@ -67,8 +67,16 @@ def test_contact_person_writes_and_publishes_and_viola_reads(client, page, demo_
 
 def test_actions_can_be_read_by_unit_or_by_date(client, page):
     from tests.consent.helpers import unit_ids
-    from tests.plans.helpers import SOC, VC, as_person, as_staff, ensure_plan, person_with_consent, \
-        publish, save
+    from tests.plans.helpers import (
+        SOC,
+        VC,
+        as_person,
+        as_staff,
+        ensure_plan,
+        person_with_consent,
+        publish,
+        save,
+    )
 
     person = person_with_consent(client, consent=(VC, SOC))
     as_staff(client, "Anna")
