@@ -30,6 +30,7 @@ from portal.core import errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
+from portal.core.paths import ValidPathParams
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
 from portal.people import representation
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *,
             DefineMiddleware(SessionMiddleware, settings=settings, store=store),
             DefineMiddleware(RequestContextMiddleware, settings=settings,
                              sessionmaker=sessionmaker, clock=clock),
+            ValidPathParams,  # path ids and numbers checked once, before any handler
         ],
         before_request=check_csrf,
         exception_handlers=errors.handlers,

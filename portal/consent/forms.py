@@ -5,13 +5,18 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from portal.core.i18n import N_
+from portal.core.ids import utcnow
+from portal.core.inputs import INT_MAX, BadInput, parse_date, parse_int, parse_time
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 NOTE_MAX = 1000
+# Staff record a consent given earlier on paper or by word of mouth: never before
+# this day (nor before the person was born), never in the future.
+RECORDED_EARLIEST = date(1900, 1, 1)
 
 
 def new_key() -> str:
@@ -34,9 +39,9 @@ def read_person_form(form) -> ConsentForm:
         key=str(form.get("idempotency_key") or ""),
     )
     try:
-        data.seen_seq = int(form.get("seen_seq") or 0)
-    except ValueError:
-        data.seen_seq = -1
+        data.seen_seq = parse_int(form.get("seen_seq") or "0", 0, INT_MAX)
+    except BadInput:
+        data.seen_seq = -1  # never the current sequence: a stale form, nothing saved
     if data.decision not in ("give", "think", "withdraw"):
         data.errors["decision"] = N_("Välj vad du vill svara.")
     if not KEY_PATTERN.match(data.key):
@@ -55,7 +60,18 @@ class StaffConsentForm(ConsentForm):
     occurred_at: datetime | None = None
 
 
-def read_staff_form(form, tz: ZoneInfo, deciders: set[str]) -> StaffConsentForm:
+def read_staff_form(form, tz: ZoneInfo, deciders: set[str],
+                    born: date | None = None, now: datetime | None = None) -> StaffConsentForm:
+    """The staff form for a consent given on paper or by word of mouth.
+
+    `date` ("YYYY-MM-DD") and `time` ("HH:MM", optional) are the person's local
+    time in `tz`; the date is from RECORDED_EARLIEST (or `born`, the person's
+    birth date, if later) up to today in `tz`, and the moment not in the future.
+    `occurred_at` is that moment in UTC (noon when no time is given; "now" when
+    that is today and noon has not come yet). `now` (aware) is the request's time
+    (`portal.core.clock`); the system clock when not given. Errors go in `errors` by
+    field name.
+    """
     base = read_person_form(form)
     data = StaffConsentForm(decision=base.decision, units=base.units, key=base.key,
                             seen_seq=base.seen_seq, errors=dict(base.errors))
@@ -79,17 +95,27 @@ def read_staff_form(form, tz: ZoneInfo, deciders: set[str]) -> StaffConsentForm:
         data.errors["note"] = N_("Anteckningen får vara högst 1000 tecken.")
     elif "\x00" in data.note:
         data.errors["note"] = N_("Anteckningen innehåller tecken som inte går att spara.")
+    now = now or utcnow()
+    today = now.astimezone(tz).date()
+    earliest = max(RECORDED_EARLIEST, born or RECORDED_EARLIEST)
     try:
-        day = datetime.strptime(data.date, "%Y-%m-%d").date()
-        clock = datetime.strptime(data.time, "%H:%M").time() if data.time else time(12, 0)
-        # In UTC: SQLite keeps no zone, so a local time would be read back as UTC.
-        data.occurred_at = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
-        from portal.core.ids import utcnow
-
-        if not data.time and day == utcnow().astimezone(tz).date():
-            data.occurred_at = min(data.occurred_at, utcnow())  # today, time unknown: not noon
-        if data.occurred_at > utcnow():
-            data.errors["date"] = N_("Datumet kan inte vara i framtiden.")
-    except ValueError:
-        data.errors["date"] = N_("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.")
+        day = parse_date(data.date, earliest, today,
+                         too_early=(N_("Personen var inte född då. Kontrollera datumet.")
+                                    if born and born > RECORDED_EARLIEST else
+                                    N_("Datumet är för långt bak i tiden. Kontrollera året.")),
+                         too_late=N_("Datumet kan inte vara i framtiden."))
+    except BadInput as bad:
+        data.errors["date"] = bad.message
+        return data
+    try:
+        clock = parse_time(data.time) if data.time else time(12, 0)
+    except BadInput as bad:
+        data.errors["time"] = bad.message
+        return data
+    # In UTC: SQLite keeps no zone, so a local time would be read back as UTC.
+    data.occurred_at = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+    if not data.time and day == today:
+        data.occurred_at = min(data.occurred_at, now)  # today, time unknown: not noon
+    if data.occurred_at > now:
+        data.errors["time" if data.time else "date"] = N_("Datumet kan inte vara i framtiden.")
     return data

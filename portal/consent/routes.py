@@ -165,7 +165,8 @@ async def staff_consent_page(subject: NamedDependency[Subject]) -> Template:
 async def staff_consent_record(request: Request, person_id: FromPath[str],
                                subject: NamedDependency[Subject]) -> Response:
     db, person = subject.db, subject.person
-    form = read_staff_form(await request.form(), zone_of(person), set(subject.consent.deciders))
+    form = read_staff_form(await request.form(), zone_of(person), set(subject.consent.deciders),
+                           born=person.birth_date, now=subject.time.now)
     if form.errors:
         return await _staff_page(subject, form, status=400)
     try:

@@ -8,7 +8,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from portal.access import WrongSubject
 from portal.auth.guards import LoginRequired, WrongKindOfUser
@@ -84,9 +84,28 @@ def wrong_subject(request: Request, exc: Exception) -> Response:
     return Redirect(target, status_code=303)
 
 
-def database_down(request: Request, exc: Exception) -> Response:
-    log.error("database unavailable: %s", type(exc).__name__)
-    return _page(request, "503", 503)
+def is_connection_failure(exc: Exception) -> bool:
+    """True only when the database could not be reached or the connection broke.
+
+    OperationalError and InterfaceError (the driver's connection-level errors), or
+    any DBAPIError whose connection SQLAlchemy has invalidated. A DataError,
+    IntegrityError, ProgrammingError … is our fault (input that should never have
+    reached the database), not the database being down.
+    """
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_error(request: Request, exc: Exception) -> Response:
+    """503 "try again later" for a connection failure; any other database error is a
+    logged 500 (the message and statement are not logged: they can hold personal data)."""
+    if is_connection_failure(exc):
+        log.error("database unavailable: %s", type(exc).__name__)
+        return _page(request, "503", 503)
+    driver_error = type(getattr(exc, "orig", None)).__name__
+    log.error("database error: %s (%s)", type(exc).__name__, driver_error)
+    return _page(request, "500", HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def server_error(request: Request, exc: Exception) -> Response:
@@ -100,8 +119,7 @@ handlers = {
     WrongKindOfUser: forbidden,
     PermissionDeniedException: forbidden,
     NotFoundException: not_found,
-    OperationalError: database_down,
-    DBAPIError: database_down,
+    DBAPIError: database_error,
     HTTPException: http_error,
     Exception: server_error,
 }

@@ -1,14 +1,34 @@
-"""Reading the plan editor's forms: whitelisted fields, plain errors, nothing lost."""
+"""Reading the plan editor's forms: whitelisted fields, plain errors, nothing lost.
+
+Dates in a plan (start, end, evaluation, an action's start and end, the
+follow-up meeting) are calendar dates "YYYY-MM-DD" within PLAN_EARLIEST ..
+PLAN_LATEST: a plan is about the person's care now and in the coming years, so
+anything outside is a typing mistake (and 9999-12-31 would break date
+arithmetic, e.g. the follow-up's calendar file). The follow-up time is "HH:MM"
+in the person's own time zone (see plans.calendar).
+"""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
 from portal.core.i18n import N_
 from portal.core.ids import new_id
+from portal.core.inputs import INT_MAX, BadInput, parse_date, parse_int, parse_time
 from portal.plans.content import ACTION_STATUSES, TEXT_MAX, TEXT_SECTIONS
 
 SHORT_MAX = 200
+PLAN_EARLIEST = date(2000, 1, 1)
+PLAN_LATEST = date(2100, 12, 31)
+
+
+def read_revision(form) -> int:
+    """The draft revision the form was made from (hidden field `revision`), 0..INT_MAX;
+    -1 when missing or odd, which never matches a draft (so: a stale form, nothing saved)."""
+    try:
+        return parse_int(form.get("revision") or "", 0, INT_MAX)
+    except BadInput:
+        return -1
 
 
 def _text(form, name: str, limit: int = SHORT_MAX) -> str:
@@ -21,9 +41,9 @@ def _date(value: str, errors: dict, name: str, required: bool = False) -> str:
             errors[name] = N_("Skriv ett datum.")
         return ""
     try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        errors[name] = N_("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.")
+        return parse_date(value, PLAN_EARLIEST, PLAN_LATEST).isoformat()
+    except BadInput as bad:
+        errors[name] = bad.message
         return value
 
 
@@ -100,9 +120,9 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
         clock = typed["time"]
         if clock:
             try:
-                clock = time.fromisoformat(clock).strftime("%H:%M")
-            except ValueError:
-                errors["time"] = N_("Skriv klockslaget som TT:MM, till exempel 14:30.")
+                clock = parse_time(clock).strftime("%H:%M")
+            except BadInput as bad:
+                errors["time"] = bad.message
         _check_text(typed["place"], errors, "place", SHORT_MAX)
         return {"follow_up": {"date": day, "time": clock, "place": typed["place"].strip()}}, \
             errors, typed

@@ -102,8 +102,8 @@ async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> 
     plan = await services.active_plan(db, person.id)
     current = await services.version(db, plan.id, plan.current_version) if plan else None
     content = plan_content.load(current.content) if current else None
-    if content is None or not content["follow_up"].get("date"):
-        raise NotFoundException()
+    if content is None or calendar.follow_up_start(content, person) is None:
+        raise NotFoundException()  # no follow-up date, or none the calendar can use
     await log_plan_read(subject, plan, plan.current_version)
     body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={

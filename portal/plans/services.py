@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor, record
 from portal.core.clock import local_date
 from portal.core.ids import utcnow
+from portal.core.inputs import INT_MAX
 from portal.notices.outbox import enqueue
 from portal.people.models import Person, Representation, StaffMember
 from portal.people.representation import Scope, is_valid
@@ -130,7 +131,11 @@ async def _conflict(db: AsyncSession, plan: Plan) -> None:
 
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
                      changes: dict) -> Plan:
-    """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict."""
+    """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict.
+
+    A revision outside 0..INT_MAX (a forged form) is a Conflict too, without a query."""
+    if not 0 <= revision <= INT_MAX:
+        await _conflict(db, plan)
     draft = plan_content.load(plan.draft)
     draft.update(changes)
     result = await db.exec(
@@ -153,6 +158,8 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     """Publish the draft as the next version, once (a repeated form is a Conflict).
 
     `now` (aware, the request's time) decides whose representation is valid for the notice."""
+    if not 0 <= revision <= INT_MAX:  # a revision no form of ours can have: stale
+        await _conflict(db, plan)
     result = await db.exec(
         update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,
                            Plan.status != "closed")

@@ -17,7 +17,7 @@ from portal.notices.outbox import locale_for
 from portal.people.models import StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans import readability, services
-from portal.plans.forms import SECTION_NAMES, read_section
+from portal.plans.forms import SECTION_NAMES, read_revision, read_section
 from portal.plans.routes import log_plan_read, plan_context
 
 REASON_MAX = 500
@@ -59,11 +59,7 @@ async def _write_request(request: Request, subject: Subject):
     if plan is None:
         raise NotFoundException()
     form = await request.form()
-    try:
-        revision = int(form.get("revision") or -1)
-    except ValueError:
-        revision = -1
-    return plan, form, revision
+    return plan, form, read_revision(form)
 
 
 @get("/personal/personer/{person_id:str}/plan", dependencies=WRITER, name="plan_editor")

@@ -1,0 +1,139 @@
+"""The found cases of issue 8 §4, and the kinds behind them, as plain tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from litestar.exceptions import NotFoundException
+from multidict import MultiDict
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+
+from portal.consent.forms import read_person_form, read_staff_form
+from portal.core.errors import is_connection_failure
+from portal.core.inputs import (
+    DATE_FORMAT,
+    DATE_TOO_EARLY,
+    DATE_TOO_LATE,
+    INT_MAX,
+    BadInput,
+    is_opaque_id,
+    parse_date,
+    parse_int,
+    parse_time,
+)
+from portal.core.paths import path_params_ok
+from portal.plans import calendar
+from portal.plans.forms import read_revision, read_section
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SPAN = (date(2000, 1, 1), date(2100, 12, 31))
+
+
+@pytest.mark.parametrize("value", ["2026-11-23", " 2026-11-23 ", "2000-01-01", "2100-12-31"])
+def test_a_date_in_range_is_read(value):
+    assert parse_date(value, *SPAN) == date.fromisoformat(value.strip())
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("9999-12-31", DATE_TOO_LATE), ("2101-01-01", DATE_TOO_LATE),
+    ("0001-01-01", DATE_TOO_EARLY), ("1999-12-31", DATE_TOO_EARLY),
+    ("2026-02-30", DATE_FORMAT), ("20261123", DATE_FORMAT), ("2026-W47-1", DATE_FORMAT),
+    ("２０２６-11-23", DATE_FORMAT), ("2026-11-23\x00", DATE_FORMAT), ("", DATE_FORMAT),
+    ("99999-01-01", DATE_FORMAT),
+])
+def test_a_date_out_of_range_or_shape_has_a_plain_message(value, message):
+    with pytest.raises(BadInput) as caught:
+        parse_date(value, *SPAN)
+    assert caught.value.message == message
+
+
+def test_times_are_hh_mm():
+    assert parse_time("14:30") == time(14, 30)
+    assert parse_time("9.05") == time(9, 5)
+    for bad in ("24:00", "23:60", "14:30:00", "14:30+01:00", "1430", "١٤:٣٠", ""):
+        with pytest.raises(BadInput):
+            parse_time(bad)
+
+
+def test_numbers_are_ascii_and_in_range():
+    assert parse_int("7", 0, 10) == 7
+    assert parse_int(" -3 ", -5, 5) == -3
+    for bad in ("999999999999999999999999999999", "11", "1_0", "١", "+1", "1e3", "", "\x00"):
+        with pytest.raises(BadInput):
+            parse_int(bad, 0, 10)
+
+
+def test_opaque_ids():
+    assert is_opaque_id("AAAAAAAAAAAAAAAAAAAAAA")
+    assert is_opaque_id("a-b_c")
+    for bad in ("", "a\x00b", "a b", "å", "A" * 65, 5, None):
+        assert not is_opaque_id(bad)
+
+
+@pytest.mark.parametrize(("params", "ok"), [
+    ({"act_id": "AAAAAAAAAAAAAAAAAAAAAA"}, True), ({"act_id": "a\x00b"}, False),
+    ({"person_id": "x" * 65}, False), ({"number": 1}, True), ({"number": 0}, False),
+    ({"number": 99999999999999999999}, False), ({"number": INT_MAX + 1}, False),
+    ({"section": "important"}, True), ({"section": "a\x00b"}, False),
+    ({"code": "sv" * 101}, False),
+])
+def test_path_params_are_checked_before_the_handler(params, ok):
+    assert path_params_ok(params) is ok
+
+
+def test_huge_revision_is_a_stale_form():
+    assert read_revision(MultiDict({"revision": "999999999999999999999999999999"})) == -1
+    assert read_revision(MultiDict({"revision": "12"})) == 12
+    assert read_person_form(MultiDict({"seen_seq": "9" * 30})).seen_seq == -1
+
+
+def test_plan_follow_up_far_away_is_refused():
+    draft = {"follow_up": {}}
+    _, errors, _ = read_section("follow_up", MultiDict({"date": "9999-12-31"}), set(), set(),
+                                draft)
+    assert errors == {"date": DATE_TOO_LATE}
+    _, errors, _ = read_section("dates", MultiDict({"start": "0001-01-01"}), set(), set(), draft)
+    assert errors == {"start": DATE_TOO_EARLY}
+
+
+def _staff_form(**fields):
+    base = {"decision": "give", "unit": "u", "method": "oral", "given_by": "p", "note": "Muntligt",
+            "idempotency_key": "k" * 24}
+    return MultiDict({**base, **fields})
+
+
+def test_staff_consent_date_must_be_after_1900_and_birth_and_not_future():
+    form = read_staff_form(_staff_form(date="0001-01-01"), STOCKHOLM, {"p"})
+    assert form.errors == {"date": DATE_TOO_EARLY}
+    form = read_staff_form(_staff_form(date="1990-05-01"), STOCKHOLM, {"p"},
+                           born=date(1995, 1, 1))
+    assert form.errors == {"date": "Personen var inte född då. Kontrollera datumet."}
+    form = read_staff_form(_staff_form(date="9999-12-31"), STOCKHOLM, {"p"})
+    assert form.errors == {"date": "Datumet kan inte vara i framtiden."}
+    form = read_staff_form(_staff_form(date="2020-01-01", time="25:00"), STOCKHOLM, {"p"})
+    assert set(form.errors) == {"time"}
+    form = read_staff_form(_staff_form(date="2020-01-01", time="14:30"), STOCKHOLM, {"p"})
+    assert not form.errors
+    assert form.occurred_at == datetime(2020, 1, 1, 13, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("follow_up", [
+    {"date": "9999-12-31", "time": "23:30"}, {"date": "0001-01-01", "time": "00:00"},
+    {"date": "2026-12-08", "time": "25:99"}, {"date": "not a date"},
+])
+def test_an_odd_stored_follow_up_is_a_404_not_a_500(follow_up):
+    plan = SimpleNamespace(id="p", current_version=1)
+    person = SimpleNamespace(country="SE")
+    with pytest.raises(NotFoundException):
+        calendar.follow_up_ics(plan, {"follow_up": follow_up}, person, "http://x")
+
+
+def test_only_a_connection_failure_is_the_database_being_down():
+    assert is_connection_failure(OperationalError("s", {}, Exception()))
+    assert is_connection_failure(InterfaceError("s", {}, Exception()))
+    assert is_connection_failure(DBAPIError("s", {}, Exception(), connection_invalidated=True))
+    assert not is_connection_failure(DataError("s", {}, Exception()))
+    assert not is_connection_failure(DBAPIError("s", {}, Exception()))
