@@ -43,7 +43,7 @@ from portal.core.clock import RequestTime, zone_of
 from portal.people.models import Person
 from portal.people.representation import Scope
 
-__all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "staff_subject"]
+__all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "citizen_subject", "staff_subject"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -130,23 +130,30 @@ def _show_in_zone_of(person: Person, viewer: Viewer) -> None:
     i18n.show_times_in(zone, name_it=own.key != zone.key)
 
 
+async def citizen_subject(request: Request, scope: Scope | None = None) -> Subject:
+    """The person the signed-in citizen acts for (themself or someone they represent).
+
+    Raises LoginRequired for a visitor, WrongKindOfUser for staff,
+    PermissionDeniedException (403) for a representative without `scope`, and
+    WrongSubject when an unsafe request was made from a page shown for someone else."""
+    viewer = _viewer(request)
+    if viewer.is_staff:
+        raise WrongKindOfUser()
+    person = viewer.acting_for
+    if viewer.acting_for_other and scope is not None and not viewer.right.allows(scope):
+        raise PermissionDeniedException()
+    if request.method in UNSAFE_METHODS and await _sent_subject(request) != person.id:
+        raise WrongSubject(person)
+    _show_in_zone_of(person, viewer)
+    state = request.scope["state"]
+    return Subject(person, viewer, state["db"], state["time"])
+
+
 def acting_for(scope: Scope | None = None) -> Provide:
-    """A dependency giving the person the signed-in citizen acts for (themself or
-    someone they represent), refusing a representative without `scope` (403),
-    staff (403), a visitor (login) and a form shown for someone else (`WrongSubject`)."""
+    """A dependency giving `citizen_subject(request, scope)` to the handler."""
 
     async def provide(request: Request) -> Subject:
-        viewer = _viewer(request)
-        if viewer.is_staff:
-            raise WrongKindOfUser()
-        person = viewer.acting_for
-        if viewer.acting_for_other and scope is not None and not viewer.right.allows(scope):
-            raise PermissionDeniedException()
-        if request.method in UNSAFE_METHODS and await _sent_subject(request) != person.id:
-            raise WrongSubject(person)
-        _show_in_zone_of(person, viewer)
-        state = request.scope["state"]
-        return Subject(person, viewer, state["db"], state["time"])
+        return await citizen_subject(request, scope)
 
     return Provide(provide)
 

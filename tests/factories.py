@@ -119,22 +119,22 @@ def family(client, *, country: str = "SE", guardians: int = 2,
     return child, parents
 
 
-def unit_ids(client, *codes: str) -> list[str]:
+def units(client, *codes: str) -> list[Unit]:
+    """The units with these codes, in the order asked."""
     async def work(db):
         rows = (await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all()
-        by_code = {u.code: u.id for u in rows}
+        by_code = {u.code: u for u in rows}
         return [by_code[c] for c in codes]
 
     return db_run(client, work)
+
+
+def unit_ids(client, *codes: str) -> list[str]:
+    return [unit.id for unit in units(client, *codes)]
 
 
 def unit_names(client, *codes: str) -> list[str]:
-    async def work(db):
-        rows = (await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all()
-        by_code = {u.code: u.name for u in rows}
-        return [by_code[c] for c in codes]
-
-    return db_run(client, work)
+    return [unit.name for unit in units(client, *codes)]
 
 
 def staff_named(client, given: str) -> tuple[str, str]:
@@ -190,3 +190,42 @@ def new_staff(client, unit_code: str) -> StaffMember:
         return staff
 
     return db_run(client, work)
+
+
+async def viola_with_plan(db, *, withdraw_codes: tuple[str, ...] = ()):
+    """Make the demo Viola consent for Kalmar vårdcentral (and not for the units in
+    `withdraw_codes`) and have an active plan with a follow-up, written by Anna; made
+    again if a test changed them. Returns (viola, plan). The caller commits."""
+    from portal.audit.service import Actor
+    from portal.consent import services as consent
+    from portal.consent.forms import new_key
+    from portal.plans import content as plan_content
+    from portal.plans import services as plans
+
+    viola = (await db.exec(select(Person).where(Person.given_name == "Viola",
+                                                Person.family_name == "Andersson"))).one()
+    units = {u.code: u for u in (await db.exec(select(Unit))).all()}
+    vc = units[VC]
+    anna = (await db.exec(select(StaffMember).where(StaffMember.unit_id == vc.id,
+                                                    StaffMember.given_name == "Anna"))).one()
+    today = date.today()
+    as_viola = Actor("person", viola.id, "self")
+
+    async def decide(decision: str, unit_id: str) -> None:
+        seq = (await consent.overview(db, viola, today)).seq
+        await consent.decide(db, person=viola, actor=as_viola, given_by=viola.id,
+                             decision=decision, unit_ids=[unit_id], idempotency_key=new_key(),
+                             seen_seq=seq, locale="sv", today=today)
+
+    for code in withdraw_codes:
+        if await consent.unit_has_consent(db, viola, units[code].id, today):
+            await decide("withdraw", units[code].id)
+    if not await consent.unit_has_consent(db, viola, vc.id, today):
+        await decide("give", vc.id)
+    plan = await plans.create_plan(db, viola, anna)  # the open plan, if there is one
+    draft = plan_content.load(plan.draft)
+    if plan.status != "active" or not draft["follow_up"].get("date"):
+        follow_up = {"date": "2026-12-08", "time": "10:00", "place": "Hemma"}
+        plan = await plans.save_draft(db, plan, anna, plan.draft_revision, {"follow_up": follow_up})
+        await plans.publish(db, plan, anna, plan.draft_revision)
+    return viola, plan

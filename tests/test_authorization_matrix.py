@@ -354,45 +354,16 @@ def ids(app, demo_ids) -> dict[str, str]:
 
 
 @pytest.fixture
-def viola_has_a_plan(app, demo_ids):
-    """Viola consents for Kalmar vårdcentral and has a published plan with a follow-up."""
+def viola_has_a_plan(app):
+    """Viola consents for Kalmar vårdcentral (not for Socialtjänsten, so Maria's unit
+    works with her without consent) and has a published plan with a follow-up."""
     import asyncio
-    from datetime import date
 
-    from sqlmodel import select
-
-    from portal.audit.service import Actor
-    from portal.consent import services as consent
-    from portal.consent.forms import new_key
-    from portal.people.models import Person, StaffMember, Unit
-    from portal.plans import content as plan_content
-    from portal.plans import services as plans
+    from tests.factories import SOC, viola_with_plan
 
     async def work():
         async with app.state.sessionmaker() as db:
-            viola = await db.get(Person, demo_ids["viola"])
-            unit = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-vc"))).one()
-            anna = (await db.exec(select(StaffMember).where(
-                StaffMember.unit_id == unit.id, StaffMember.given_name == "Anna"))).one()
-            soc = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-soc"))).one()
-            if await consent.unit_has_consent(db, viola, soc.id, date.today()):
-                await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
-                                     given_by=viola.id, decision="withdraw", unit_ids=[soc.id],
-                                     idempotency_key=new_key(), seen_seq=0, locale="sv",
-                                     today=date.today())
-            if not await consent.unit_has_consent(db, viola, unit.id, date.today()):
-                seq = (await consent.overview(db, viola, date.today())).seq
-                await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
-                                     given_by=viola.id, decision="give", unit_ids=[unit.id],
-                                     idempotency_key=new_key(), seen_seq=seq, locale="sv",
-                                     today=date.today())
-            plan = await plans.create_plan(db, viola, anna)
-            draft = plan_content.load(plan.draft)
-            if plan.status != "active" or not draft["follow_up"].get("date"):
-                draft["follow_up"] = {"date": "2026-12-08", "time": "10:00", "place": "Hemma"}
-                plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
-                                              {"follow_up": draft["follow_up"]})
-                await plans.publish(db, plan, anna, plan.draft_revision)
+            await viola_with_plan(db, withdraw_codes=(SOC,))
             await db.commit()
 
     asyncio.run(work())

@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.access import Scope, acting_for
+from portal.access import Scope, citizen_subject
 from portal.auth.sessions import cookie_name
 from portal.config import Settings
 from portal.consent import services as consent_services
@@ -29,7 +29,7 @@ async def start(request: Request) -> Template:
         return Template("site/start_anonymous.html")
     if viewer.is_staff:
         return Template("site/start_staff.html")
-    subject = await acting_for().dependency(request)
+    subject = await citizen_subject(request)  # the start page shows what each scope allows
     db, person = subject.db, subject.person
     rights = await acting_rights(db, viewer.person.id, subject.time.now)
     consent = None

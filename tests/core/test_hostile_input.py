@@ -140,30 +140,11 @@ async def _viola_has_a_plan(db) -> dict[str, list[str]]:
     """Viola consents for Kalmar vårdcentral and has an open, published plan with a
     follow-up (made again if an example withdrew or closed them); return good values
     for path parameters (ids that exist)."""
-    from portal.audit.service import Actor
-    from portal.consent import services as consent
-    from portal.consent.forms import new_key
     from portal.consent.models import ConsentAct
-    from portal.people.models import Person, StaffMember, Unit
-    from portal.plans import services as plans
+    from portal.people.models import Person
+    from tests.factories import viola_with_plan
 
-    viola = (await db.exec(select(Person).where(Person.given_name == "Viola"))).one()
-    unit = (await db.exec(select(Unit).where(Unit.code == "se-kalmar-vc"))).one()
-    anna = (await db.exec(select(StaffMember).where(StaffMember.unit_id == unit.id,
-                                                    StaffMember.given_name == "Anna"))).one()
-    if not await consent.unit_has_consent(db, viola, unit.id, date.today()):
-        seq = (await consent.overview(db, viola, date.today())).seq
-        await consent.decide(db, person=viola, actor=Actor("person", viola.id, "self"),
-                             given_by=viola.id, decision="give", unit_ids=[unit.id],
-                             idempotency_key=new_key(), seen_seq=seq, locale="sv",
-                             today=date.today())
-    plan = await plans.open_plan(db, viola.id)
-    if plan is None or plan.status != "active":
-        plan = await plans.create_plan(db, viola, anna)
-        follow_up = {"date": "2026-12-08", "time": "10:00", "place": "Hemma"}
-        plan = await plans.save_draft(db, plan, anna, plan.draft_revision,
-                                      {"follow_up": follow_up})
-        await plans.publish(db, plan, anna, plan.draft_revision)
+    viola, plan = await viola_with_plan(db)
     people = [p.id for p in (await db.exec(select(Person))).all()]
     acts = (await db.exec(select(ConsentAct))).all()
     return {"person_id": [viola.id, *people[:5]], "plan_id": [plan.id],
@@ -176,7 +157,9 @@ async def _viola_has_a_plan(db) -> dict[str, list[str]]:
 
 async def _in_app_db(app, work):
     async with app.state.sessionmaker() as db:
-        return await work(db)
+        result = await work(db)
+        await db.commit()  # services only flush: the request's policy commits
+        return result
 
 
 def _route_pattern(template: str) -> re.Pattern:
