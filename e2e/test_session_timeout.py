@@ -17,6 +17,9 @@ def test_idle_warning_dialog(phone: Page) -> None:
     page.get_by_role("link", name="Logga in", exact=True).click()
     page.get_by_role("button", name=re.compile(r"^Viola Andersson\b")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Viola!")
+    # The heading is there before the deferred script has read the clock: wait for it,
+    # or a busy machine starts the idle time after the fast-forward.
+    page.wait_for_load_state("load")
 
     dialog = page.get_by_role("dialog", name="Vill du fortsätta?")
     expect(dialog).to_be_hidden()
@@ -38,6 +41,7 @@ def test_idle_warning_dialog(phone: Page) -> None:
     page.reload()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hej Viola!")
     expect(page.get_by_text("Inloggad: Viola Andersson")).to_be_visible()
+    page.wait_for_load_state("load")
 
     page.clock.fast_forward("18:30")
     expect(dialog).to_be_visible()
