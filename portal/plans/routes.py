@@ -106,7 +106,9 @@ async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> 
         raise NotFoundException()  # no follow-up date, or none the calendar can use
     await log_plan_read(subject, plan, plan.current_version)
     body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+    # Litestar adds "; charset=utf-8" to every text/* media type itself (Response's
+    # `encoding`): a media type that names a charset would get it twice.
+    return Response(body, media_type="text/calendar", headers={
         "Content-Disposition": 'attachment; filename="uppfoljning.ics"'})
 
 
