@@ -16,6 +16,7 @@ from portal.access import Scope, Subject, acting_for
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import calendar, services
 from portal.plans import content as plan_content
+from portal.plans.models import Plan
 
 READER = {"subject": acting_for(Scope.PLAN_READ)}
 
@@ -51,7 +52,9 @@ async def my_plan(subject: NamedDependency[Subject],
     plan = await services.active_plan(db, person.id)
     earlier = await services.closed_plans(db, person.id)
     if plan is None:
-        return Template("plans/none.html", context={"person": person, "earlier": earlier})
+        return Template("plans/none.html", context={
+            "person": person, "earlier": earlier,
+            "cancelled_meeting": bool(earlier) and await meeting_cancelled(subject)})
     reading = await services.read_current(db, plan, subject.viewer.person.id)
     await log_plan_read(subject, plan, plan.current_version)
     context = await plan_context(db, reading.content, person)
@@ -60,6 +63,8 @@ async def my_plan(subject: NamedDependency[Subject],
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "publisher": publisher, "earlier": earlier, "archived": False,
         "sort_by": "date" if order == "datum" else "unit",
+        "cancelled_meeting": (not reading.content["follow_up"].get("date")
+                              and await meeting_cancelled(subject)),
     })
 
 
@@ -96,16 +101,59 @@ async def earlier_plans(subject: NamedDependency[Subject]) -> Template:
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
+async def follow_up_meeting(db: AsyncSession, person: Person) -> tuple[Plan, calendar.Meeting] | None:
+    """The person's follow-up meeting as their calendar should hold it, with its plan.
+
+    From the active plan (its published versions, see plans.calendar.meeting), or
+    when there is none, from the plan closed last, as a cancellation if it was
+    closed before the meeting. None when there is no meeting, none with a usable
+    start, or a cancelled one that has already started (at the request's time it
+    is past: nothing left to put right in a calendar)."""
+    plan = await services.active_plan(db, person.id)
+    closing = plan is None
+    if closing:
+        closed = await services.closed_plans(db, person.id)
+        plan = closed[0] if closed else None
+    if plan is None:
+        return None
+    contents = [plan_content.load(v.content)
+                for v in reversed(await services.versions(db, plan.id))]
+    found = calendar.meeting(plan, contents)
+    if found is not None and closing:
+        found = calendar.cancelled_by_closing(found, plan, person)
+    if found is None or calendar.follow_up_start({"follow_up": found.follow_up}, person) is None:
+        return None
+    return plan, found
+
+
+def still_to_cancel(found: calendar.Meeting, person: Person, now) -> bool:
+    """A cancelled meeting that had not started at `now` (aware): worth a calendar update."""
+    start = calendar.follow_up_start({"follow_up": found.follow_up}, person)
+    return found.cancelled and start is not None and start > now
+
+
+async def meeting_cancelled(subject: Subject) -> bool:
+    """True when the person's calendar may hold a meeting that is now cancelled (removed
+    from the plan, or the plan closed) and has not started: the plan page offers the
+    cancellation (.ics) then. A few statements; called only when no follow-up is shown."""
+    meeting = await follow_up_meeting(subject.db, subject.person)
+    return meeting is not None and still_to_cancel(meeting[1], subject.person, subject.time.now)
+
+
 @get("/plan/kalender.ics", dependencies=READER, name="plan_calendar")
 async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> Response:
+    """The follow-up meeting as an .ics file (plans.calendar): the meeting, or its
+    cancellation when it was removed or the plan was closed; 404 when there is none."""
     db, person = subject.db, subject.person
-    plan = await services.active_plan(db, person.id)
-    current = await services.version(db, plan.id, plan.current_version) if plan else None
-    content = plan_content.load(current.content) if current else None
-    if content is None or calendar.follow_up_start(content, person) is None:
+    meeting = await follow_up_meeting(db, person)
+    if meeting is None:
         raise NotFoundException()  # no follow-up date, or none the calendar can use
+    plan, found = meeting
+    if found.cancelled and not still_to_cancel(found, person, subject.time.now):
+        raise NotFoundException()  # a cancelled meeting in the past: nothing to correct
     await log_plan_read(subject, plan, plan.current_version)
-    body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
+    body = calendar.follow_up_ics(found, person, request.app.state.settings.base_url,
+                                  subject.time.now)
     # Litestar adds "; charset=utf-8" to every text/* media type itself (Response's
     # `encoding`): a media type that names a charset would get it twice.
     return Response(body, media_type="text/calendar", headers={
