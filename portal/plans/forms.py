@@ -156,7 +156,11 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
             follow_up["id"] = meeting_id
         return {"follow_up": follow_up}, errors, typed
     if section == "follow_up_remove":
-        return {"follow_up": {"date": "", "time": "", "place": ""}}, errors, typed
+        # `removed` (the meeting as it was) tells the plan page, without reading every
+        # version, that a calendar may still hold it (plans.routes); gone when a new one is set.
+        before = {k: v for k, v in (draft.get("follow_up") or {}).items() if k != "removed"}
+        return {"follow_up": {"date": "", "time": "", "place": "",
+                              "removed": before if before.get("date") else {}}}, errors, typed
     if section == "dates":
         typed = {k: _text(form, k) for k in ("start", "end", "evaluation")}
         values = {k: _date(typed[k], errors, k) for k in typed}

@@ -54,7 +54,9 @@ async def my_plan(subject: NamedDependency[Subject],
     if plan is None:
         return Template("plans/none.html", context={
             "person": person, "earlier": earlier,
-            "cancelled_meeting": bool(earlier) and await meeting_cancelled(subject)})
+            # The plan closed last may have had a meeting still to come: now cancelled.
+            "cancelled_meeting": bool(earlier) and still_to_cancel(
+                await plan_meeting(db, earlier[0], person), person, subject.time.now)})
     reading = await services.read_current(db, plan, subject.viewer.person.id)
     await log_plan_read(subject, plan, plan.current_version)
     context = await plan_context(db, reading.content, person)
@@ -63,8 +65,10 @@ async def my_plan(subject: NamedDependency[Subject],
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "publisher": publisher, "earlier": earlier, "archived": False,
         "sort_by": "date" if order == "datum" else "unit",
-        "cancelled_meeting": (not reading.content["follow_up"].get("date")
-                              and await meeting_cancelled(subject)),
+        # Only a version that removed a meeting says so (plans.forms, "follow_up_remove"):
+        # the versions are read only then.
+        "cancelled_meeting": bool(reading.content["follow_up"].get("removed")) and still_to_cancel(
+            await plan_meeting(db, plan, person), person, subject.time.now),
     })
 
 
@@ -101,43 +105,38 @@ async def earlier_plans(subject: NamedDependency[Subject]) -> Template:
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
-async def follow_up_meeting(db: AsyncSession, person: Person) -> tuple[Plan, calendar.Meeting] | None:
-    """The person's follow-up meeting as their calendar should hold it, with its plan.
-
-    From the active plan (its published versions, see plans.calendar.meeting), or
-    when there is none, from the plan closed last, as a cancellation if it was
-    closed before the meeting. None when there is no meeting, none with a usable
-    start, or a cancelled one that has already started (at the request's time it
-    is past: nothing left to put right in a calendar)."""
-    plan = await services.active_plan(db, person.id)
-    closing = plan is None
-    if closing:
-        closed = await services.closed_plans(db, person.id)
-        plan = closed[0] if closed else None
-    if plan is None:
-        return None
+async def plan_meeting(db: AsyncSession, plan: Plan, person: Person) -> calendar.Meeting | None:
+    """The follow-up meeting of `plan` as the person's calendar should hold it (one
+    statement: the plan's versions). From its published versions (plans.calendar.meeting),
+    and for a closed plan as a cancellation if it was closed before the meeting. None when
+    there is no meeting or none with a usable start."""
     contents = [plan_content.load(v.content)
                 for v in reversed(await services.versions(db, plan.id))]
     found = calendar.meeting(plan, contents)
-    if found is not None and closing:
+    if found is not None and plan.status == "closed":
         found = calendar.cancelled_by_closing(found, plan, person)
     if found is None or calendar.follow_up_start({"follow_up": found.follow_up}, person) is None:
         return None
-    return plan, found
+    return found
 
 
-def still_to_cancel(found: calendar.Meeting, person: Person, now) -> bool:
+async def follow_up_meeting(db: AsyncSession, person: Person) -> tuple[Plan, calendar.Meeting] | None:
+    """The person's follow-up meeting with its plan: the active plan's, or when there is
+    none, the one of the plan closed last (see plan_meeting)."""
+    plan = await services.active_plan(db, person.id)
+    if plan is None:
+        closed = await services.closed_plans(db, person.id)
+        plan = closed[0] if closed else None
+    found = await plan_meeting(db, plan, person) if plan is not None else None
+    return (plan, found) if found is not None else None
+
+
+def still_to_cancel(found: calendar.Meeting | None, person: Person, now) -> bool:
     """A cancelled meeting that had not started at `now` (aware): worth a calendar update."""
+    if found is None or not found.cancelled:
+        return False
     start = calendar.follow_up_start({"follow_up": found.follow_up}, person)
-    return found.cancelled and start is not None and start > now
-
-
-async def meeting_cancelled(subject: Subject) -> bool:
-    """True when the person's calendar may hold a meeting that is now cancelled (removed
-    from the plan, or the plan closed) and has not started: the plan page offers the
-    cancellation (.ics) then. A few statements; called only when no follow-up is shown."""
-    meeting = await follow_up_meeting(subject.db, subject.person)
-    return meeting is not None and still_to_cancel(meeting[1], subject.person, subject.time.now)
+    return start is not None and start > now
 
 
 @get("/plan/kalender.ics", dependencies=READER, name="plan_calendar")
