@@ -15,8 +15,10 @@ with the draft, and saving the draft many times before publishing raises it
 at most once); the cost is reading the plan's versions when a person
 downloads the file, which is rare.
 
-Cancelled: the follow-up is removed in a later version, or the plan is
-closed before the meeting. The file is then the same VEVENT (same UID) with
+Cancelled: the follow-up is removed in a later version (the version keeps
+the removed meeting in `follow_up["removed"]`, so the plan page knows to offer
+the cancellation without reading every version), or the plan is closed
+before the meeting. The file is then the same VEVENT (same UID) with
 STATUS:CANCELLED and a higher SEQUENCE, under METHOD:PUBLISH. Not
 METHOD:CANCEL: that is an iTIP scheduling message (RFC 5546 3.2.5) which
 needs ORGANIZER and ATTENDEE and is sent by e-mail to invited attendees;
