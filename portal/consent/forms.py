@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo
 
 from portal.core.i18n import N_
 from portal.core.ids import utcnow
-from portal.core.inputs import INT_MAX, BadInput, parse_date, parse_int, parse_time
+from portal.core.inputs import (
+    INT_MAX,
+    TIME_TWICE,
+    BadInput,
+    happens_twice,
+    local_datetime,
+    parse_date,
+    parse_int,
+    parse_time,
+)
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 NOTE_MAX = 1000
@@ -58,6 +67,7 @@ class StaffConsentForm(ConsentForm):
     time: str = ""
     note: str = ""
     occurred_at: datetime | None = None
+    notices: list[str] = field(default_factory=list)  # message ids to show once saved
 
 
 def read_staff_form(form, tz: ZoneInfo, deciders: set[str],
@@ -68,7 +78,10 @@ def read_staff_form(form, tz: ZoneInfo, deciders: set[str],
     time in `tz`; the date is from RECORDED_EARLIEST (or `born`, the person's
     birth date, if later) up to today in `tz`, and the moment not in the future.
     `occurred_at` is that moment in UTC (noon when no time is given; "now" when
-    that is today and noon has not come yet). `now` (aware) is the request's time
+    that is today and noon has not come yet). A wall time that does not exist in
+    `tz` (the hour skipped when the clocks go forward) is an error on `time`; one
+    that happens twice (the hour repeated when they go back) is the first, and
+    `notices` says so (core.inputs.local_datetime). `now` (aware) is the request's time
     (`portal.core.clock`); the system clock when not given. Errors go in `errors` by
     field name.
     """
@@ -112,8 +125,15 @@ def read_staff_form(form, tz: ZoneInfo, deciders: set[str],
     except BadInput as bad:
         data.errors["time"] = bad.message
         return data
+    try:
+        local = local_datetime(day, clock, tz)
+    except BadInput as bad:
+        data.errors["time"] = bad.message
+        return data
+    if happens_twice(local):
+        data.notices.append(TIME_TWICE)
     # In UTC: SQLite keeps no zone, so a local time would be read back as UTC.
-    data.occurred_at = datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+    data.occurred_at = local.astimezone(UTC)
     if not data.time and day == today:
         data.occurred_at = min(data.occurred_at, now)  # today, time unknown: not noon
     if data.occurred_at > now:

@@ -186,6 +186,8 @@ async def staff_consent_record(request: Request, person_id: FromPath[str],
         form.seen_seq = subject.consent.seq
         return await _staff_page(subject, form, status=409, stale=True)
     request.scope["state"]["session"].flash(N_("Beskedet är sparat."), "success")
+    for notice in form.notices:
+        request.scope["state"]["session"].flash(notice, "warning")
     return Redirect(f"/personal/personer/{person_id}/samtycke", status_code=303)
 
 

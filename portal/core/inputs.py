@@ -12,7 +12,8 @@ more (Arabic-Indic digits, "1_000", "2026W47", "+5") than a form ever sends.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from portal.core.i18n import N_
 
@@ -29,6 +30,10 @@ DATE_FORMAT = N_("Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-11-23.")
 DATE_TOO_EARLY = N_("Datumet är för långt bak i tiden. Kontrollera året.")
 DATE_TOO_LATE = N_("Datumet är för långt fram i tiden. Kontrollera året.")
 TIME_FORMAT = N_("Skriv klockslaget som TT:MM, till exempel 14:30.")
+TIME_SKIPPED = N_("Den tiden finns inte den dagen, eftersom klockan ställs fram en timme. "
+                  "Välj en annan tid.")
+TIME_TWICE = N_("Klockslaget finns två gånger den dagen, eftersom klockan ställs tillbaka en "
+                "timme. Vi räknar med den första gången, före omställningen.")
 NUMBER_FORMAT = N_("Skriv ett heltal, till exempel 3.")
 NUMBER_RANGE = N_("Talet är för stort eller för litet.")
 
@@ -76,6 +81,33 @@ def parse_time(value: object) -> time:
     if hour > 23 or minute > 59:
         raise BadInput(TIME_FORMAT)
     return time(hour, minute)
+
+
+def local_datetime(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """The moment `day` at wall-clock `clock` in `zone` (e.g. Europe/Stockholm), aware, in `zone`.
+
+    Daylight saving time (EU rule: the last Sunday of March and of October at
+    01:00 UTC) makes some wall times not exist and some happen twice:
+
+    - A time in the hour the clocks jump over (2027-03-28 02:00..02:59 in
+      Stockholm, 03:00..03:59 in Helsinki) does not exist: raises BadInput with
+      TIME_SKIPPED. Found by a round trip through UTC, which a wall time that
+      does not exist does not survive.
+    - A time in the hour that is repeated (the last Sunday of October,
+      02:00..02:59 in Stockholm) is taken as its first occurrence, still on summer
+      time (fold=0, PEP 495); `happens_twice` tells the caller to say so (TIME_TWICE).
+    """
+    moment = datetime.combine(day, clock, tzinfo=zone)  # fold=0: the first occurrence
+    back = moment.astimezone(UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+        raise BadInput(TIME_SKIPPED)
+    return moment
+
+
+def happens_twice(moment: datetime) -> bool:
+    """True when the wall time of `moment` (aware, with a ZoneInfo) occurs twice in its zone:
+    the hour repeated when the clocks go back. See local_datetime."""
+    return moment.replace(fold=0).utcoffset() != moment.replace(fold=1).utcoffset()
 
 
 def parse_int(value: object, lo: int, hi: int) -> int:

@@ -3,15 +3,25 @@
 `enqueue` writes a row in the caller's transaction, so a notice exists if
 and only if the event it tells of was stored. `deliver_due` sends what is
 due over SMTP and retries with back-off; an SMTP outage loses nothing.
-Notices never contain what happened: only that something changed.
+Notices never contain what happened: only that something changed (no name,
+no unit, no national id, no message text).
+
+Every message has the headers receivers expect of machine-sent mail: `Date`
+(RFC 5322 3.6.1, the time of sending in UTC), `Message-ID` (3.6.4, one per
+notice, the same on every retry so a receiver can drop a duplicate sent after a
+lost reply) and `Auto-Submitted: auto-generated` (RFC 3834 5, so that
+auto-responders do not answer it). The text ends with FOOTER: replies are not
+read, and the portal's address (settings.base_url).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 import aiosmtplib
 from sqlmodel import col, select
@@ -31,25 +41,27 @@ TEMPLATES = {
     "consent_changed": (
         N_("Något har ändrats i SIP-portalen"),
         N_("Hej!\n\nDet finns en ändring om samtycke i SIP-portalen. Logga in för att se vad som "
-           "har hänt.\n\nDet här meddelandet går inte att svara på."),
+           "har hänt."),
     ),
     "consent_reminder": (
         N_("Påminnelse från SIP-portalen"),
         N_("Hej!\n\nFör en vecka sedan ville du tänka på en fråga om samtycke i SIP-portalen. "
-           "Du kan svara när du vill. Logga in för att se frågan.\n\n"
-           "Det här meddelandet går inte att svara på."),
+           "Du kan svara när du vill. Logga in för att se frågan."),
     ),
     "plan_published": (
         N_("Det finns en ny version av planen"),
         N_("Hej!\n\nDet finns en ny version av en plan i SIP-portalen. Logga in för att läsa "
-           "den.\n\nDet här meddelandet går inte att svara på."),
+           "den."),
     ),
     "consent_waiting": (
         N_("Du behöver svara i SIP-portalen"),
         N_("Hej!\n\nDet finns en fråga om samtycke som väntar på ditt svar i SIP-portalen. "
-           "Logga in för att se den.\n\nDet här meddelandet går inte att svara på."),
+           "Logga in för att se den."),
     ),
 }
+
+FOOTER = N_("Det här är ett automatiskt meddelande. Svar till den här adressen läses inte. "
+            "Du når SIP-portalen på %(address)s")
 
 
 def locale_for(person: Person) -> str:
@@ -68,16 +80,30 @@ async def enqueue(db: AsyncSession, person: Person, template: str,
     return message
 
 
-def render(message: OutboxMessage, to: str, settings: Settings) -> EmailMessage:
+def message_id(message: OutboxMessage, settings: Settings) -> str:
+    """The notice's Message-ID, "<outbox id@portal host>": the host of settings.base_url
+    (e.g. sip.example.se), and the outbox row's id (core.ids.new_id: letters, digits, "-"
+    and "_", all allowed in a msg-id, RFC 5322 3.6.4), so it is unique and stays the
+    same when the notice is retried. (Not email.utils.make_msgid: that is new each time.)"""
+    host = urlsplit(settings.base_url).hostname or "sip-portalen.invalid"
+    return f"<{message.id}@{host}>"
+
+
+def render(message: OutboxMessage, to: str, settings: Settings,
+           now: datetime | None = None) -> EmailMessage:
+    """The notice as an e-mail in its locale; `now` (aware) is the time of sending
+    for `Date` (utcnow() when not given). See the module docstring for the headers."""
     subject, body = TEMPLATES[message.template]
     translations = i18n.translations(message.locale)
     email = EmailMessage()
     email["From"] = settings.mail_from
     email["To"] = to
     email["Subject"] = translations.gettext(subject)
-    email["Message-ID"] = f"<{message.id}@sip-portal>"
-    link = settings.base_url + "/"
-    email.set_content(translations.gettext(body) + "\n\n" + link + "\n")
+    email["Date"] = format_datetime((now or utcnow()).astimezone(UTC))
+    email["Message-ID"] = message_id(message, settings)
+    email["Auto-Submitted"] = "auto-generated"
+    footer = translations.gettext(FOOTER) % {"address": settings.base_url + "/"}
+    email.set_content(translations.gettext(body) + "\n\n" + footer + "\n")
     return email
 
 

@@ -28,6 +28,8 @@ EMPTY = {
     "coordinator_id": None,
     "contacts": [],  # {id, name, role, phone, hours}
     "relatives": [],  # {id, name, relation}
+    # + "id" once a meeting is set (its calendar UID), + "removed" (the meeting as it was)
+    # after "Ta bort uppföljningen": see plans.forms and plans.calendar.
     "follow_up": {"date": "", "time": "", "place": ""},
     "start": "",
     "end": "",

@@ -5,16 +5,31 @@ follow-up meeting) are calendar dates "YYYY-MM-DD" within PLAN_EARLIEST ..
 PLAN_LATEST: a plan is about the person's care now and in the coming years, so
 anything outside is a typing mistake (and 9999-12-31 would break date
 arithmetic, e.g. the follow-up's calendar file). The follow-up time is "HH:MM"
-in the person's own time zone (see plans.calendar).
+in the person's own time zone (see plans.calendar): a wall time that does not
+exist there is refused, one that happens twice is the first (core.inputs.local_datetime).
+
+The follow-up meeting keeps an `id` (core.ids.new_id) from the moment it is
+first set until it is removed: its calendar UID (plans.calendar). A meeting
+stored before ids existed keeps having none (its UID comes from the plan id).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
+from zoneinfo import ZoneInfo
 
 from portal.core.i18n import N_
 from portal.core.ids import new_id
-from portal.core.inputs import INT_MAX, BadInput, parse_date, parse_int, parse_time
+from portal.core.inputs import (
+    INT_MAX,
+    TIME_TWICE,
+    BadInput,
+    happens_twice,
+    local_datetime,
+    parse_date,
+    parse_int,
+    parse_time,
+)
 from portal.plans.content import ACTION_STATUSES, TEXT_MAX, TEXT_SECTIONS
 
 SHORT_MAX = 200
@@ -55,8 +70,11 @@ def _check_text(value: str, errors: dict, name: str, limit: int) -> None:
 
 
 def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
-                 draft: dict) -> tuple[dict, dict, dict]:
-    """Return (changes to the draft, errors, what was typed to show again)."""
+                 draft: dict, zone: ZoneInfo) -> tuple[dict, dict, dict]:
+    """Return (changes to the draft, errors, what was typed to show again).
+
+    `zone` is the person's own time zone (core.clock.zone_of), for the follow-up's
+    date and time."""
     errors: dict[str, str] = {}
     typed: dict = {}
     if section in TEXT_SECTIONS:
@@ -123,9 +141,26 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
                 clock = parse_time(clock).strftime("%H:%M")
             except BadInput as bad:
                 errors["time"] = bad.message
+        if clock and day and not errors:
+            try:
+                local_datetime(date.fromisoformat(day), time.fromisoformat(clock), zone)
+            except BadInput as bad:
+                errors["time"] = bad.message
         _check_text(typed["place"], errors, "place", SHORT_MAX)
-        return {"follow_up": {"date": day, "time": clock, "place": typed["place"].strip()}}, \
-            errors, typed
+        before = draft.get("follow_up") or {}
+        # The same meeting while it has a date; a new one after it was removed. A meeting
+        # stored without an id keeps none (plans.calendar derives its UID from the plan).
+        meeting_id = before.get("id") or ("" if before.get("date") else new_id())
+        follow_up = {"date": day, "time": clock, "place": typed["place"].strip()}
+        if meeting_id:
+            follow_up["id"] = meeting_id
+        return {"follow_up": follow_up}, errors, typed
+    if section == "follow_up_remove":
+        # `removed` (the meeting as it was) tells the plan page, without reading every
+        # version, that a calendar may still hold it (plans.routes); gone when a new one is set.
+        before = {k: v for k, v in (draft.get("follow_up") or {}).items() if k != "removed"}
+        return {"follow_up": {"date": "", "time": "", "place": "",
+                              "removed": before if before.get("date") else {}}}, errors, typed
     if section == "dates":
         typed = {k: _text(form, k) for k in ("start", "end", "evaluation")}
         values = {k: _date(typed[k], errors, k) for k in typed}
@@ -137,4 +172,16 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
 
 SECTION_NAMES = ("important", "self_can", "need_help", "action_add", "action_remove",
                  "coordinator", "contact_add", "contact_remove", "relative_add",
-                 "relative_remove", "follow_up", "dates")
+                 "relative_remove", "follow_up", "follow_up_remove", "dates")
+
+
+def saved_notices(changes: dict, zone: ZoneInfo) -> list[str]:
+    """Message ids to show once the changes are saved: a follow-up time that happens
+    twice in `zone` (the hour repeated when the clocks go back) is taken as the
+    first one, and the person saving is told so (core.inputs.TIME_TWICE)."""
+    follow = changes.get("follow_up") or {}
+    if not (follow.get("date") and follow.get("time")):
+        return []
+    moment = local_datetime(date.fromisoformat(follow["date"]),
+                            time.fromisoformat(follow["time"]), zone)
+    return [TIME_TWICE] if happens_twice(moment) else []

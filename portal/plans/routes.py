@@ -16,6 +16,7 @@ from portal.access import Scope, Subject, acting_for
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import calendar, services
 from portal.plans import content as plan_content
+from portal.plans.models import Plan
 
 READER = {"subject": acting_for(Scope.PLAN_READ)}
 
@@ -51,7 +52,11 @@ async def my_plan(subject: NamedDependency[Subject],
     plan = await services.active_plan(db, person.id)
     earlier = await services.closed_plans(db, person.id)
     if plan is None:
-        return Template("plans/none.html", context={"person": person, "earlier": earlier})
+        return Template("plans/none.html", context={
+            "person": person, "earlier": earlier,
+            # The plan closed last may have had a meeting still to come: now cancelled.
+            "cancelled_meeting": bool(earlier) and still_to_cancel(
+                await plan_meeting(db, earlier[0], person), person, subject.time.now)})
     reading = await services.read_current(db, plan, subject.viewer.person.id)
     await log_plan_read(subject, plan, plan.current_version)
     context = await plan_context(db, reading.content, person)
@@ -60,6 +65,10 @@ async def my_plan(subject: NamedDependency[Subject],
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "publisher": publisher, "earlier": earlier, "archived": False,
         "sort_by": "date" if order == "datum" else "unit",
+        # Only a version that removed a meeting says so (plans.forms, "follow_up_remove"):
+        # the versions are read only then.
+        "cancelled_meeting": bool(reading.content["follow_up"].get("removed")) and still_to_cancel(
+            await plan_meeting(db, plan, person), person, subject.time.now),
     })
 
 
@@ -96,17 +105,57 @@ async def earlier_plans(subject: NamedDependency[Subject]) -> Template:
         "plans": await services.closed_plans(db, person.id), "person": person})
 
 
+async def plan_meeting(db: AsyncSession, plan: Plan, person: Person) -> calendar.Meeting | None:
+    """The follow-up meeting of `plan` as the person's calendar should hold it (one
+    statement: the plan's versions). From its published versions (plans.calendar.meeting),
+    and for a closed plan as a cancellation if it was closed before the meeting. None when
+    there is no meeting or none with a usable start."""
+    contents = [plan_content.load(v.content)
+                for v in reversed(await services.versions(db, plan.id))]
+    found = calendar.meeting(plan, contents)
+    if found is not None and plan.status == "closed":
+        found = calendar.cancelled_by_closing(found, plan, person)
+    if found is None or calendar.follow_up_start({"follow_up": found.follow_up}, person) is None:
+        return None
+    return found
+
+
+async def follow_up_meeting(db: AsyncSession, person: Person) -> tuple[Plan, calendar.Meeting] | None:
+    """The person's follow-up meeting with its plan: the active plan's, or when there is
+    none, the one of the plan closed last (see plan_meeting)."""
+    plan = await services.active_plan(db, person.id)
+    if plan is None:
+        closed = await services.closed_plans(db, person.id)
+        plan = closed[0] if closed else None
+    found = await plan_meeting(db, plan, person) if plan is not None else None
+    return (plan, found) if found is not None else None
+
+
+def still_to_cancel(found: calendar.Meeting | None, person: Person, now) -> bool:
+    """A cancelled meeting that had not started at `now` (aware): worth a calendar update."""
+    if found is None or not found.cancelled:
+        return False
+    start = calendar.follow_up_start({"follow_up": found.follow_up}, person)
+    return start is not None and start > now
+
+
 @get("/plan/kalender.ics", dependencies=READER, name="plan_calendar")
 async def plan_calendar(request: Request, subject: NamedDependency[Subject]) -> Response:
+    """The follow-up meeting as an .ics file (plans.calendar): the meeting, or its
+    cancellation when it was removed or the plan was closed; 404 when there is none."""
     db, person = subject.db, subject.person
-    plan = await services.active_plan(db, person.id)
-    current = await services.version(db, plan.id, plan.current_version) if plan else None
-    content = plan_content.load(current.content) if current else None
-    if content is None or calendar.follow_up_start(content, person) is None:
+    meeting = await follow_up_meeting(db, person)
+    if meeting is None:
         raise NotFoundException()  # no follow-up date, or none the calendar can use
+    plan, found = meeting
+    if found.cancelled and not still_to_cancel(found, person, subject.time.now):
+        raise NotFoundException()  # a cancelled meeting in the past: nothing to correct
     await log_plan_read(subject, plan, plan.current_version)
-    body = calendar.follow_up_ics(plan, content, person, request.app.state.settings.base_url)
-    return Response(body, media_type="text/calendar; charset=utf-8", headers={
+    body = calendar.follow_up_ics(found, person, request.app.state.settings.base_url,
+                                  subject.time.now)
+    # Litestar adds "; charset=utf-8" to every text/* media type itself (Response's
+    # `encoding`): a media type that names a charset would get it twice.
+    return Response(body, media_type="text/calendar", headers={
         "Content-Disposition": 'attachment; filename="uppfoljning.ics"'})
 
 

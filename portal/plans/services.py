@@ -133,8 +133,8 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
                      changes: dict) -> Plan:
     """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict.
 
-    A revision outside 0..INT_MAX (a forged form) is a Conflict too, without a query."""
-    if not 0 <= revision <= INT_MAX:
+    A revision outside 0..INT_MAX-1 (a forged form; revision + 1 is stored) is a Conflict too, without a query."""
+    if not 0 <= revision < INT_MAX:  # revision + 1 is stored: it must fit an integer
         await _conflict(db, plan)
     draft = plan_content.load(plan.draft)
     draft.update(changes)
@@ -158,7 +158,7 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     """Publish the draft as the next version, once (a repeated form is a Conflict).
 
     `now` (aware, the request's time) decides whose representation is valid for the notice."""
-    if not 0 <= revision <= INT_MAX:  # a revision no form of ours can have: stale
+    if not 0 <= revision < INT_MAX:  # no form of ours has it (and +1 must fit): stale
         await _conflict(db, plan)
     result = await db.exec(
         update(Plan).where(Plan.id == plan.id, Plan.draft_revision == revision,

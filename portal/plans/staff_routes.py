@@ -12,16 +12,17 @@ from sqlmodel import col, select
 from portal.access import Subject, staff_subject
 from portal.auth.guards import requires_staff
 from portal.core import i18n
+from portal.core.clock import zone_of
 from portal.core.i18n import N_
 from portal.notices.outbox import locale_for
 from portal.people.models import StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans import readability, services
-from portal.plans.forms import SECTION_NAMES, read_revision, read_section
+from portal.plans.forms import SECTION_NAMES, read_revision, read_section, saved_notices
 from portal.plans.routes import log_plan_read, plan_context
 
 REASON_MAX = 500
-ANCHORS = {"action_add": "actions", "action_remove": "actions", "contact_add": "contacts",
+ANCHORS = {"follow_up_remove": "follow_up", "action_add": "actions", "action_remove": "actions", "contact_add": "contacts",
            "contact_remove": "contacts", "relative_add": "contacts", "relative_remove": "contacts"}
 
 
@@ -85,8 +86,10 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
         raise NotFoundException()
     plan, form, revision = await _write_request(request, subject)
     units, staff = await _choices(subject)
+    zone = zone_of(subject.person)
     changes, errors, typed = read_section(section, form, {u.id for u in units},
-                                          {s.id for s in staff}, plan_content.load(plan.draft))
+                                          {s.id for s in staff}, plan_content.load(plan.draft),
+                                          zone)
     if errors:
         return await _editor(subject, plan, status=400, errors=errors, typed=typed,
                              section=section)
@@ -97,6 +100,8 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
         return await _editor(subject, conflict.plan, status=409, typed=typed,
                              section=section, conflict=True)
     request.scope["state"]["session"].flash(N_("Ändringen är sparad i utkastet."), "success")
+    for notice in saved_notices(changes, zone):
+        request.scope["state"]["session"].flash(notice, "warning")
     anchor = ANCHORS.get(section, section)
     return Redirect(f"/personal/personer/{person_id}/plan#{anchor}", status_code=303)
 

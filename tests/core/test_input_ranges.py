@@ -12,14 +12,19 @@ from multidict import MultiDict
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
 from portal.consent.forms import read_person_form, read_staff_form
+from portal.core.clock import ZONES
 from portal.core.errors import is_connection_failure
 from portal.core.inputs import (
     DATE_FORMAT,
     DATE_TOO_EARLY,
     DATE_TOO_LATE,
     INT_MAX,
+    TIME_SKIPPED,
+    TIME_TWICE,
     BadInput,
+    happens_twice,
     is_opaque_id,
+    local_datetime,
     parse_date,
     parse_int,
     parse_time,
@@ -93,10 +98,67 @@ def test_huge_revision_is_a_stale_form():
 def test_plan_follow_up_far_away_is_refused():
     draft = {"follow_up": {}}
     _, errors, _ = read_section("follow_up", MultiDict({"date": "9999-12-31"}), set(), set(),
-                                draft)
+                                draft, ZONES["SE"])
     assert errors == {"date": DATE_TOO_LATE}
-    _, errors, _ = read_section("dates", MultiDict({"start": "0001-01-01"}), set(), set(), draft)
+    _, errors, _ = read_section("dates", MultiDict({"start": "0001-01-01"}), set(), set(), draft,
+                                ZONES["SE"])
     assert errors == {"start": DATE_TOO_EARLY}
+
+
+# Daylight saving time in the EU: clocks go forward on the last Sunday of March and back
+# on the last Sunday of October, both at 01:00 UTC (02:00 -> 03:00 and 03:00 -> 02:00 in
+# Stockholm, an hour later on the wall in Helsinki).
+@pytest.mark.parametrize(("zone", "day", "clock"), [
+    ("SE", date(2027, 3, 28), time(2, 0)), ("SE", date(2027, 3, 28), time(2, 30)),
+    ("SE", date(2027, 3, 28), time(2, 59)), ("FI", date(2027, 3, 28), time(3, 30)),
+    ("SE", date(2026, 3, 29), time(2, 15)),
+])
+def test_a_wall_time_that_does_not_exist_is_refused(zone, day, clock):
+    with pytest.raises(BadInput) as refused:
+        local_datetime(day, clock, ZONES[zone])
+    assert refused.value.message == TIME_SKIPPED
+
+
+@pytest.mark.parametrize(("zone", "day", "clock", "utc"), [
+    ("SE", date(2027, 3, 28), time(1, 59), datetime(2027, 3, 28, 0, 59, tzinfo=UTC)),
+    ("SE", date(2027, 3, 28), time(3, 0), datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+    ("FI", date(2027, 3, 28), time(2, 30), datetime(2027, 3, 28, 0, 30, tzinfo=UTC)),
+    ("SE", date(2027, 10, 31), time(1, 59), datetime(2027, 10, 30, 23, 59, tzinfo=UTC)),
+    ("SE", date(2027, 10, 31), time(3, 0), datetime(2027, 10, 31, 2, 0, tzinfo=UTC)),
+])
+def test_an_ordinary_wall_time_is_that_moment(zone, day, clock, utc):
+    moment = local_datetime(day, clock, ZONES[zone])
+    assert moment == utc and not happens_twice(moment)
+
+
+@pytest.mark.parametrize(("zone", "day", "clock", "utc"), [
+    ("SE", date(2027, 10, 31), time(2, 0), datetime(2027, 10, 31, 0, 0, tzinfo=UTC)),
+    ("SE", date(2027, 10, 31), time(2, 30), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+    ("FI", date(2027, 10, 31), time(3, 30), datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+])
+def test_a_wall_time_that_happens_twice_is_the_first(zone, day, clock, utc):
+    moment = local_datetime(day, clock, ZONES[zone])
+    # (astimezone: PEP 495 makes == across zones False for a time that happens twice)
+    assert moment.astimezone(UTC) == utc  # still summer time: the first of the two
+    assert happens_twice(moment)
+
+
+def test_plan_follow_up_at_a_time_that_does_not_exist_is_refused():
+    form = MultiDict({"date": "2027-03-28", "time": "02:30", "place": "Rum 3"})
+    _, errors, _ = read_section("follow_up", form, set(), set(), {"follow_up": {}}, ZONES["SE"])
+    assert errors == {"time": TIME_SKIPPED}
+    _, errors, _ = read_section("follow_up", form, set(), set(), {"follow_up": {}}, ZONES["FI"])
+    assert errors == {}  # 02:30 exists in Helsinki (03:00..03:59 does not)
+
+
+def test_staff_consent_at_a_time_that_does_not_exist_or_happens_twice():
+    form = read_staff_form(_staff_form(date="2026-03-29", time="02:30"), STOCKHOLM, {"p"})
+    assert form.errors == {"time": TIME_SKIPPED} and form.occurred_at is None
+    form = read_staff_form(_staff_form(date="2025-10-26", time="02:30"), STOCKHOLM, {"p"})
+    assert not form.errors and form.notices == [TIME_TWICE]
+    assert form.occurred_at == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)
+    form = read_staff_form(_staff_form(date="2025-10-26", time="04:30"), STOCKHOLM, {"p"})
+    assert not form.errors and form.notices == []
 
 
 def _staff_form(**fields):
@@ -123,12 +185,13 @@ def test_staff_consent_date_must_be_after_1900_and_birth_and_not_future():
 @pytest.mark.parametrize("follow_up", [
     {"date": "9999-12-31", "time": "23:30"}, {"date": "0001-01-01", "time": "00:00"},
     {"date": "2026-12-08", "time": "25:99"}, {"date": "not a date"},
+    {"date": "2027-03-28", "time": "02:30"},  # does not exist in Stockholm
 ])
 def test_an_odd_stored_follow_up_is_a_404_not_a_500(follow_up):
-    plan = SimpleNamespace(id="p", current_version=1)
     person = SimpleNamespace(country="SE")
     with pytest.raises(NotFoundException):
-        calendar.follow_up_ics(plan, {"follow_up": follow_up}, person, "http://x")
+        calendar.follow_up_ics(calendar.Meeting("u", 0, follow_up), person, "http://x",
+                               datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_only_a_connection_failure_is_the_database_being_down():

@@ -10,6 +10,8 @@ import re
 import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,6 +20,7 @@ from sqlmodel import select
 
 from portal.core.ids import utcnow
 from portal.notices import outbox
+from portal.notices.models import OutboxMessage
 from portal.people.models import Person, Unit
 from tests.conftest import BASE_URL, Page, build_app
 from tests.consent.helpers import consent_form, outbox_of, sign_in
@@ -136,12 +139,26 @@ def test_a_consent_notice_reaches_the_person_and_says_nothing_sensitive(mail_cli
     assert message["Subject"] == "Något har ändrats i SIP-portalen"
     body = body_of(message)
     assert "Logga in för att se vad som har hänt." in body
-    assert BASE_URL in body
+    assert "Svar till den här adressen läses inte." in body
+    assert f"Du når SIP-portalen på {BASE_URL}/" in body
+    assert_machine_mail_headers(message)
     assert_says_nothing_sensitive(message, forbidden_words(client, person.id))
     [row] = outbox_of(client, person.id)
     assert row.sent_at is not None and row.attempts == 1 and row.template == "consent_changed"
     assert deliver(client) == 0  # sent once, never again
     assert len(smtp.inbox.to(person.email)) == 1
+
+
+def assert_machine_mail_headers(message) -> None:
+    """Date (RFC 5322 3.6.1), Message-ID (3.6.4) on the portal's host, Auto-Submitted (RFC 3834)."""
+    assert message.get_all("Date") and len(message.get_all("Date")) == 1
+    sent = parsedate_to_datetime(message["Date"])
+    assert sent.tzinfo is not None and sent.utcoffset() == timedelta(0)
+    assert abs(sent - utcnow()) < timedelta(minutes=5)
+    assert len(message.get_all("Message-ID")) == 1
+    host = urlsplit(BASE_URL).hostname
+    assert re.fullmatch(rf"<[A-Za-z0-9_.-]+@{re.escape(host)}>", message["Message-ID"].strip())
+    assert message["Auto-Submitted"] == "auto-generated"
 
 
 def test_the_other_guardian_is_asked_to_answer(mail_client, smtp):
@@ -155,6 +172,8 @@ def test_the_other_guardian_is_asked_to_answer(mail_client, smtp):
     [message] = smtp.inbox.to(father.email)
     assert message["Subject"] == "Du behöver svara i SIP-portalen"
     assert "väntar på ditt svar" in body_of(message)
+    assert "Svar till den här adressen läses inte." in body_of(message)
+    assert_machine_mail_headers(message)
     assert_says_nothing_sensitive(message, forbidden_words(client, child.id, mother.id,
                                                           father.id))
     assert smtp.inbox.to(mother.email) == []  # she has answered; the child has no e-mail
@@ -182,6 +201,20 @@ def test_an_smtp_outage_keeps_the_notice_and_it_is_sent_when_the_server_is_back(
     assert row.sent_at is not None and row.attempts == 2
     [message] = smtp.inbox.to(person.email)
     assert message["Subject"] == "Något har ändrats i SIP-portalen"
+    assert_machine_mail_headers(message)
+    assert message["Message-ID"] == f"<{row.id}@{urlsplit(BASE_URL).hostname}>"  # as on try 1
+
+
+def test_every_notice_in_both_variants_has_the_headers_and_says_replies_are_not_read(settings):
+    for template in outbox.TEMPLATES:
+        for locale in ("sv", "sv_FI"):
+            row = OutboxMessage(person_id="p", template=template, locale=locale)
+            message = message_from_bytes(outbox.render(row, "a@example.se", settings).as_bytes(),
+                                         policy=policy.default)
+            assert_machine_mail_headers(message)
+            body = body_of(message)
+            assert "Svar till den här adressen läses inte." in body, (template, locale)
+            assert f"{settings.base_url}/" in body
 
 
 def test_a_person_without_e_mail_gets_no_row(client):
