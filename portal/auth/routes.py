@@ -67,6 +67,18 @@ def _assurance_refused(request: Request, kind: str) -> Template:
                     context={"advice": ASSURANCE_ADVICE[kind], "kind": kind})
 
 
+async def _iss_problem(provider: OIDCProvider, iss: str | None) -> str | None:
+    """RFC 9207 2.4 on the authorization response (also an error response): why its
+    `iss` parameter is not acceptable (for the log), or None when it is."""
+    if iss is not None:
+        return None if iss == provider.client.issuer else "iss response parameter is not the issuer"
+    try:
+        required = await provider.issuer_in_response_required()
+    except (LoginError, httpx.HTTPError, ValueError, KeyError) as exc:
+        return f"provider unreachable: {type(exc).__name__}"
+    return "iss response parameter missing" if required else None
+
+
 @get("/auth/login/{kind:str}", name="start_login")
 async def start_login(request: Request, kind: FromPath[str], settings: NamedDependency[Settings],
                       providers: NamedDependency[dict[str, OIDCProvider]],
@@ -124,15 +136,9 @@ async def login_callback(
             return Redirect("/", status_code=303)
         return _failed(request, "unknown or reused state")
     provider = providers[kind]
-    try:
-        if iss is None and await provider.issuer_in_response_required():
-            raise LoginError("iss response parameter missing")
-    except LoginError as exc:
-        return _failed(request, exc.reason)
-    except Exception as exc:
-        return _failed(request, f"provider unreachable: {type(exc).__name__}")
-    if iss is not None and iss != provider.client.issuer:
-        return _failed(request, "iss response parameter is not the issuer")
+    problem = await _iss_problem(provider, iss)
+    if problem:
+        return _failed(request, problem)
     if error:
         if error == "access_denied":
             return _failed(request, "cancelled by user",
