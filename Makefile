@@ -31,9 +31,9 @@ demo: install ## load the demo people into the database
 	$(PY) -m portal migrate
 	$(PY) -m portal demo
 
-browser: ## install Debian's Chromium and axe-core for the browser tests
+browser: ## install Debian's Chromium, axe-core (browser tests) and oidc-provider (login test)
 	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-	@test -d node_modules/axe-core || npm ci --silent --no-audit --no-fund
+	@test -d node_modules/axe-core -a -d node_modules/oidc-provider || npm ci --silent --no-audit --no-fund
 
 test: install browser ## run every test: lint, audit, translations, unit and HTTP, browser journeys
 	$(MAKE) --no-print-directory lint

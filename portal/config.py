@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from portal.auth.assurance import CITIZEN_DEFAULT, DEV_ACR, STAFF_DEFAULT
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "development-only-secret-key-change-me"
 
@@ -34,7 +36,12 @@ def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class OIDCClient:
-    """One relying-party configuration (citizen or staff login)."""
+    """One relying-party configuration (citizen or staff login).
+
+    accepted_acr: the `acr` values (URIs) whose ID tokens this login accepts;
+    any other level, or none, is refused (portal/auth/assurance.py, README).
+    acr_values: what the authorization request asks for (space-separated), if anything.
+    """
 
     name: str
     issuer: str
@@ -42,6 +49,7 @@ class OIDCClient:
     client_secret: str
     scope: str = "openid profile"
     acr_values: str = ""
+    accepted_acr: tuple[str, ...] = CITIZEN_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class Settings:
     citizen: OIDCClient = field(default_factory=lambda: OIDCClient(
         "citizen", "", "portal-citizen", "dev-citizen-secret"))
     staff: OIDCClient = field(default_factory=lambda: OIDCClient(
-        "staff", "", "portal-staff", "dev-staff-secret"))
+        "staff", "", "portal-staff", "dev-staff-secret", accepted_acr=STAFF_DEFAULT))
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "SIP-portalen <noreply@sip-portal.invalid>"
@@ -105,9 +113,13 @@ class Settings:
         return f"{self.base_url}/dev-idp"
 
     def client(self, name: str) -> OIDCClient:
+        """The login `name` ('citizen' or 'staff') as the app uses it: outside production
+        the development provider stands in for a missing issuer and its `acr` is accepted."""
         client = self.citizen if name == "citizen" else self.staff
         if not client.issuer:
             client = replace(client, issuer=self.dev_issuer)
+        if not self.production and DEV_ACR not in client.accepted_acr:
+            client = replace(client, accepted_acr=(*client.accepted_acr, DEV_ACR))
         return client
 
     def with_(self, **changes) -> Settings:
@@ -121,6 +133,9 @@ class Settings:
         for country, age in (*self.age_rules.guardian_until, *self.age_rules.child_view_from):
             if not 0 <= age <= 18:
                 raise ConfigError(f"age limits must be between 0 and 18 (got {age} for {country})")
+        for client in (self.citizen, self.staff):
+            if not client.accepted_acr:
+                raise ConfigError(f"PORTAL_{client.name.upper()}_ACCEPTED_ACR lists no level of assurance")
         if self.production:
             problems = []
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
@@ -134,6 +149,8 @@ class Settings:
                     problems.append(f"the {client.name} login needs a real issuer")
                 if client.client_secret.startswith("dev-"):
                     problems.append(f"the {client.name} login needs its own client secret")
+                if DEV_ACR in client.accepted_acr:
+                    problems.append(f"the {client.name} login must not accept the development level {DEV_ACR}")
             if not self.base_url.startswith("https://"):
                 problems.append("PORTAL_BASE_URL must use https in production")
             if problems:
@@ -170,6 +187,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             get("PORTAL_CITIZEN_CLIENT_ID", "portal-citizen"),
             get("PORTAL_CITIZEN_CLIENT_SECRET", "dev-citizen-secret"),
             acr_values=get("PORTAL_CITIZEN_ACR_VALUES", ""),
+            accepted_acr=_list(get("PORTAL_CITIZEN_ACCEPTED_ACR"), CITIZEN_DEFAULT),
         ),
         staff=OIDCClient(
             "staff",
@@ -177,6 +195,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
             get("PORTAL_STAFF_CLIENT_ID", "portal-staff"),
             get("PORTAL_STAFF_CLIENT_SECRET", "dev-staff-secret"),
             acr_values=get("PORTAL_STAFF_ACR_VALUES", ""),
+            accepted_acr=_list(get("PORTAL_STAFF_ACCEPTED_ACR"), STAFF_DEFAULT),
         ),
         smtp_host=get("PORTAL_SMTP_HOST", ""),
         smtp_port=int(get("PORTAL_SMTP_PORT", "25")),

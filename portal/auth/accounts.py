@@ -1,4 +1,9 @@
-"""From verified ID-token claims to a person or staff member; login audit."""
+"""From verified ID-token claims to a person or staff member; login audit.
+
+A person is found by the national id (personnummer, samordningsnummer or
+personbeteckning) and created at first login; nobody is created or kept
+without both names.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor, record
-from portal.auth.oidc import ACCEPTED_ACR, FI_ID_CLAIM, SE_ID_CLAIM, LoginError
+from portal.auth.assurance import level
+from portal.auth.oidc import FI_ID_CLAIM, SE_COORDINATION_CLAIM, SE_ID_CLAIM, LoginError
 from portal.auth.viewer import Viewer
 from portal.people import national_id
 from portal.people.models import LoginIdentity, Person, StaffMember, Unit
@@ -19,6 +25,42 @@ from portal.people.models import LoginIdentity, Person, StaffMember, Unit
 
 class UnknownStaff(Exception):
     pass
+
+
+class NoNationalId(LoginError):
+    """The claims hold no personnummer, samordningsnummer or personbeteckning."""
+
+
+class NoName(LoginError):
+    """Neither the ID token nor userinfo gave the person's given and family name."""
+
+
+# Which claim, in which order, gives the national id (Sweden's profile sends a
+# samordningsnummer in its own claim, only when there is no personnummer).
+NATIONAL_ID_CLAIMS = ((SE_ID_CLAIM, "SE"), (SE_COORDINATION_CLAIM, "SE"), (FI_ID_CLAIM, "FI"))
+
+
+def national_id_from(claims: dict) -> tuple[str, str]:
+    """(normalised number, country 'SE'/'FI') from the first national id claim present.
+
+    Raises NoNationalId without one, LoginError for a malformed one."""
+    for claim, country in NATIONAL_ID_CLAIMS:
+        raw = claims.get(claim)
+        if raw:
+            try:
+                return national_id.normalise(str(raw), country), country
+            except national_id.NationalIdError:
+                raise LoginError("malformed national id claim") from None
+    raise NoNationalId("no national id claim")
+
+
+def names_from(claims: dict) -> tuple[str, str]:
+    """(given, family) stripped and cut to the column size; '' where a claim is missing."""
+    def one(name: str) -> str:
+        value = claims.get(name)
+        return value.strip()[:100] if isinstance(value, str) else ""
+
+    return one("given_name"), one("family_name")
 
 
 @dataclass(frozen=True)
@@ -51,22 +93,16 @@ async def user_from_claims(db: AsyncSession, kind: str, issuer: str, claims: dic
             raise LoginError("subject bound to another user")
         return LoggedIn("staff", staff.id, staff.unit_id)
 
-    if SE_ID_CLAIM in claims:
-        country, raw = "SE", claims[SE_ID_CLAIM]
-    elif FI_ID_CLAIM in claims:
-        country, raw = "FI", claims[FI_ID_CLAIM]
-    else:
-        raise LoginError("no national id claim")
-    try:
-        number = national_id.normalise(str(raw), country)
-    except national_id.NationalIdError:
-        raise LoginError("malformed national id claim") from None
+    number, country = national_id_from(claims)
+    given, family = names_from(claims)
     person = (await db.exec(select(Person).where(Person.national_id == number))).first()
     if person is None:
+        if not (given and family):
+            raise NoName("no name for a new person")
         person = Person(
             national_id=number,
-            given_name=str(claims.get("given_name") or "")[:100],
-            family_name=str(claims.get("family_name") or "")[:100],
+            given_name=given,
+            family_name=family,
             birth_date=national_id.birth_date(number, country),
             country=country,
         )
@@ -74,6 +110,12 @@ async def user_from_claims(db: AsyncSession, kind: str, issuer: str, claims: dic
         await db.flush()
         await record(db, "person.created_at_login", Actor("system"),
                      subject_person_id=person.id, object_type="person", object_id=person.id)
+    elif not (person.given_name.strip() and person.family_name.strip()):
+        # Created without a name by an earlier version: mend it, or refuse.
+        if not (given and family):
+            raise NoName("no name for a person stored without one")
+        person.given_name, person.family_name = given, family
+        db.add(person)
     if identity is None:
         db.add(LoginIdentity(issuer=issuer, subject=subject, person_id=person.id))
     elif identity.person_id != person.id:
@@ -86,7 +128,7 @@ async def record_login(db: AsyncSession, user: LoggedIn, acr: str, reauth: bool)
     await record(
         db, "auth.reauthenticated" if reauth else "auth.login", actor,
         subject_person_id=user.id if user.kind == "person" else None,
-        detail={"assurance": ACCEPTED_ACR.get(acr, "unknown")},
+        detail={"assurance": level(acr)},
     )
 
 

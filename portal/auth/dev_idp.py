@@ -3,8 +3,11 @@
 Enabled only outside production. It lists the demo people by name (the only
 place where test identities are chosen) and issues RS256-signed ID tokens
 with the same claims as the real brokers: the Swedish personal identity
-number claim, the Finnish personbeteckning claim, names, `acr`, and for
-staff an employee id and unit. It requires PKCE (S256) and a nonce.
+number claim (or the coordination number claim for a samordningsnummer),
+the Finnish personbeteckning claim, names, and for staff an employee id and
+unit. Its `acr` is its own development value (assurance.DEV_ACR), which the
+portal accepts only outside production. It requires PKCE (S256) and a
+nonce, and sends the RFC 9207 `iss` response parameter.
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from litestar.stores.base import Store
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.auth.oidc import FI_ID_CLAIM, SE_ID_CLAIM
+from portal.auth.assurance import DEV_ACR
+from portal.auth.oidc import FI_ID_CLAIM, SE_COORDINATION_CLAIM, SE_ID_CLAIM
 from portal.config import Settings
 from portal.people.models import Person, StaffMember, Unit
+from portal.people.national_id import is_coordination_number
 
-ACR = {"SE": "http://id.elegnamnden.se/loa/1.0/loa3", "FI": "http://ftn.ficora.fi/2017/loa2"}
 CODE_TTL = 120
 
 
@@ -120,8 +124,9 @@ def discovery(dev_provider: NamedDependency[DevProvider]) -> dict:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["openid", "profile"],
         "claims_supported": ["sub", "name", "given_name", "family_name", "acr", "auth_time",
-                             SE_ID_CLAIM, FI_ID_CLAIM, "employee_id", "unit"],
-        "acr_values_supported": list(ACR.values()),
+                             SE_ID_CLAIM, SE_COORDINATION_CLAIM, FI_ID_CLAIM, "employee_id", "unit"],
+        "acr_values_supported": [DEV_ACR],
+        "authorization_response_iss_parameter_supported": True,
     }
 
 
@@ -156,7 +161,8 @@ async def authorize_choose(request: Request, dev_provider: NamedDependency[DevPr
         return error
     target = params["redirect_uri"]
     if form.get("action") == "cancel":
-        query = urlencode({"error": "access_denied", "state": params["state"]})
+        query = urlencode({"error": "access_denied", "state": params["state"],
+                           "iss": dev_provider.issuer})
         return Redirect(f"{target}?{query}", status_code=303)
     chosen = form.get("who") or ""
     now = int(time.time())
@@ -169,7 +175,7 @@ async def authorize_choose(request: Request, dev_provider: NamedDependency[DevPr
             "sub": dev_provider.subject("staff", staff.employee_id),
             "given_name": staff.given_name, "family_name": staff.family_name,
             "name": staff.name, "employee_id": staff.employee_id, "unit": unit.code,
-            "acr": ACR[unit.country],
+            "acr": DEV_ACR,
         }
     else:
         person = await db.get(Person, chosen)
@@ -178,9 +184,14 @@ async def authorize_choose(request: Request, dev_provider: NamedDependency[DevPr
         claims = {
             "sub": dev_provider.subject("person", person.national_id),
             "given_name": person.given_name, "family_name": person.family_name,
-            "name": person.name, "acr": ACR[person.country],
+            "name": person.name, "acr": DEV_ACR,
         }
-        claims[FI_ID_CLAIM if person.country == "FI" else SE_ID_CLAIM] = person.national_id
+        if person.country == "FI":
+            claims[FI_ID_CLAIM] = person.national_id
+        elif is_coordination_number(person.national_id, "SE"):
+            claims[SE_COORDINATION_CLAIM] = person.national_id
+        else:
+            claims[SE_ID_CLAIM] = person.national_id
     claims["auth_time"] = now
     code = secrets.token_urlsafe(32)
     record = {

@@ -1,8 +1,11 @@
 """OpenID Connect relying party: authorization code + PKCE (S256) with Authlib.
 
 The ID token is checked against the issuer's JWKS with an algorithm
-allow-list, exact `iss`, `aud` = client id, `exp`/`iat` with small leeway and
-the `nonce` bound to this browser session.
+allow-list, exact `iss`, `aud` = client id, `exp`/`iat` with small leeway,
+the `nonce` bound to this browser session and an accepted `acr` (the
+client's `accepted_acr`, configuration). Claims the ID token lacks (names,
+the national id) are read from the userinfo endpoint, whose `sub` must be
+the ID token's (OpenID Connect Core 1.0, 5.3.2).
 """
 
 from __future__ import annotations
@@ -28,15 +31,14 @@ ALLOWED_ALGORITHMS = ["RS256", "PS256", "ES256"]
 LEEWAY = 60
 MAX_TOKEN_AGE = 10 * 60
 
-# Substantial or high assurance only (Sweden: eIDAS/DIGG LoA3-4; Finland: Suomi.fi).
-ACCEPTED_ACR = {
-    "http://id.elegnamnden.se/loa/1.0/loa3": "substantial",
-    "http://id.elegnamnden.se/loa/1.0/loa4": "high",
-    "http://ftn.ficora.fi/2017/loa2": "substantial",
-    "http://ftn.ficora.fi/2017/loa3": "high",
-}
+# The Swedish OpenID Connect profile ("Claims and Scopes Specification", 2.1.1-2.1.2):
+# 12 digits, no hyphen. A samordningsnummer comes in its own claim.
 SE_ID_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber"
+SE_COORDINATION_CLAIM = "https://id.oidc.se/claim/coordinationNumber"
+# Suomi.fi: nationalIdentificationNumber (henkilötunnus).
 FI_ID_CLAIM = "urn:oid:1.2.246.21"
+NAME_CLAIMS = ("given_name", "family_name")
+ID_CLAIMS = (SE_ID_CLAIM, SE_COORDINATION_CLAIM, FI_ID_CLAIM)
 
 
 class LoginError(Exception):
@@ -45,6 +47,15 @@ class LoginError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class AssuranceTooLow(LoginError):
+    """The ID token's `acr` is missing or not one this login accepts."""
+
+
+def has_text(claims: dict, name: str) -> bool:
+    value = claims.get(name)
+    return isinstance(value, str) and bool(value.strip())
 
 
 @dataclass
@@ -163,9 +174,66 @@ class OIDCProvider:
         aud = claims["aud"]
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != self.client.client_id:
             raise LoginError("id token azp mismatch")
-        if claims.get("acr") not in ACCEPTED_ACR:
-            raise LoginError("assurance level too low")
+        if claims.get("acr") not in self.client.accepted_acr:
+            raise AssuranceTooLow("assurance level not accepted")
         return claims
+
+    async def with_userinfo(self, claims: dict, access_token: str | None) -> dict:
+        """`claims` (a validated ID token's) completed from the userinfo endpoint.
+
+        Called when the ID token lacks a name claim or every national id claim.
+        Only missing claims are taken (names; national ids when the token has
+        none); the ID token's own values win. Without an endpoint (or access
+        token) the claims come back as they were. Raises LoginError when the
+        endpoint answers with an error or with something other than a JSON
+        object (or a signed JWT), or names another `sub`.
+        """
+        if all(has_text(claims, n) for n in NAME_CLAIMS) and any(c in claims for c in ID_CLAIMS):
+            return claims
+        meta = await self.metadata()
+        endpoint = meta.get("userinfo_endpoint")
+        if not endpoint or not access_token:
+            return claims  # nothing to ask: the account check refuses what is missing
+        async with self._http() as http:
+            response = await http.get(endpoint, headers={
+                "Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+        if response.status_code != 200:
+            raise LoginError(f"userinfo answered {response.status_code}")
+        info = await self._userinfo_claims(response)
+        if info.get("sub") != claims["sub"]:
+            raise LoginError("userinfo sub differs from the id token's")
+        completed = dict(claims)
+        for name in NAME_CLAIMS:
+            if not has_text(completed, name) and has_text(info, name):
+                completed[name] = info[name]
+        if not any(c in completed for c in ID_CLAIMS):
+            completed.update({c: info[c] for c in ID_CLAIMS if c in info})
+        return completed
+
+    async def _userinfo_claims(self, response: httpx.Response) -> dict:
+        """The userinfo response as a dict: plain JSON, or a JWT signed with the
+        provider's keys whose `iss` and `aud` are checked (OIDC Core 5.3.2)."""
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        try:
+            if kind == "application/jwt":
+                token = jwt.decode(response.text, await self.keys(), algorithms=ALLOWED_ALGORITHMS)
+                jwt.JWTClaimsRegistry(
+                    iss={"essential": True, "value": self.client.issuer},
+                    aud={"essential": True, "value": self.client.client_id},
+                ).validate(token.claims)
+                data = dict(token.claims)
+            else:
+                data = response.json()
+        except (JoseError, ValueError):
+            raise LoginError("userinfo response unreadable") from None
+        if not isinstance(data, dict):
+            raise LoginError("userinfo response not an object")
+        return data
+
+    async def issuer_in_response_required(self) -> bool:
+        """RFC 9207 2.4: a provider that advertises the `iss` response parameter must send it."""
+        meta = await self.metadata()
+        return meta.get("authorization_response_iss_parameter_supported") is True
 
     async def end_session_url(self, id_token_hint: str | None, post_logout_redirect_uri: str) -> str | None:
         try:

@@ -7,6 +7,7 @@ import secrets
 import time
 from typing import Annotated
 
+import httpx
 from authlib.common.security import generate_token
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -15,7 +16,7 @@ from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.auth import accounts
-from portal.auth.oidc import LoginError, OIDCProvider
+from portal.auth.oidc import AssuranceTooLow, LoginError, OIDCProvider
 from portal.auth.sessions import Session
 from portal.config import Settings
 from portal.core.i18n import N_
@@ -26,6 +27,17 @@ KINDS = ("citizen", "staff")
 MAX_PENDING_LOGINS = 5
 KEPT_ON_REAUTH = ("acting_for", "pending_consent")
 
+# What to log in with instead when the level was not enough. sv_FI says it the
+# Finnish way (bankkoder, mobilcertifikat).
+ASSURANCE_ADVICE = {
+    "citizen": N_("Logga in med BankID eller Freja eID+."),
+    "staff": N_("Logga in med den e-legitimation som du har fått av din arbetsgivare."),
+}
+NO_NAME = N_("Vi fick inte ditt namn från e-legitimationen. Ingenting har sparats. "
+             "Försök igen eller logga in med en annan e-legitimation.")
+NO_NATIONAL_ID = N_("SIP-portalen behöver ditt personnummer eller samordningsnummer. Vi fick "
+                    "inget sådant nummer från e-legitimationen. Ingenting har sparats.")
+
 
 def auth_is_fresh(session: Session, max_age: int) -> bool:
     return time.time() - float(session.get("auth_time") or 0) <= max_age
@@ -35,12 +47,36 @@ def _session(request: Request) -> Session:
     return request.scope["state"]["session"]
 
 
-def _failed(request: Request, reason: str, message: str = N_(
-        "Inloggningen gick inte att slutföra. Ingenting har sparats. Försök igen.")) -> Template:
+def _end_attempt(request: Request, reason: str) -> None:
+    """Log why (never a token or a number), and leave nobody logged in."""
     log.warning("login failed: %s", reason)
     _session(request).clear()
     request.scope["state"]["viewer"] = None  # the page must not show the ended login
+
+
+def _failed(request: Request, reason: str, message: str = N_(
+        "Inloggningen gick inte att slutföra. Ingenting har sparats. Försök igen.")) -> Template:
+    _end_attempt(request, reason)
     return Template("auth/login_failed.html", context={"message": message}, status_code=400)
+
+
+def _assurance_refused(request: Request, kind: str) -> Template:
+    """The plain page for a login whose level of assurance is missing or not accepted."""
+    _end_attempt(request, "assurance level not accepted")
+    return Template("auth/assurance_refused.html", status_code=400,
+                    context={"advice": ASSURANCE_ADVICE[kind], "kind": kind})
+
+
+async def _iss_problem(provider: OIDCProvider, iss: str | None) -> str | None:
+    """RFC 9207 2.4 on the authorization response (also an error response): why its
+    `iss` parameter is not acceptable (for the log), or None when it is."""
+    if iss is not None:
+        return None if iss == provider.client.issuer else "iss response parameter is not the issuer"
+    try:
+        required = await provider.issuer_in_response_required()
+    except (LoginError, httpx.HTTPError, ValueError, KeyError) as exc:
+        return f"provider unreachable: {type(exc).__name__}"
+    return "iss response parameter missing" if required else None
 
 
 @get("/auth/login/{kind:str}", name="start_login")
@@ -81,7 +117,10 @@ async def login_callback(
     code: Annotated[str | None, QueryParameter(name="code")] = None,
     state_: Annotated[str | None, QueryParameter(name="state")] = None,
     error: Annotated[str | None, QueryParameter(name="error")] = None,
+    iss: Annotated[str | None, QueryParameter(name="iss")] = None,
 ) -> Response:
+    """The provider's answer. RFC 9207: an `iss` parameter must be the configured issuer
+    exactly, and a provider that advertises it must send it; otherwise nothing is stored."""
     client_ip = request.client.host if request.client else "unknown"
     if not await rate_limiter.allow(f"callback:{client_ip}"):
         return Template("auth/login_failed.html", status_code=429, context={
@@ -96,6 +135,10 @@ async def login_callback(
             log.warning("login failed: unknown or reused state while logged in")
             return Redirect("/", status_code=303)
         return _failed(request, "unknown or reused state")
+    provider = providers[kind]
+    problem = await _iss_problem(provider, iss)
+    if problem:
+        return _failed(request, problem)
     if error:
         if error == "access_denied":
             return _failed(request, "cancelled by user",
@@ -103,17 +146,26 @@ async def login_callback(
         return _failed(request, "provider error")
     if not code:
         return _failed(request, "no code")
-    provider = providers[kind]
     try:
         tokens = await provider.exchange_code(
             code, f"{settings.base_url}/auth/callback/{kind}", attempt["verifier"])
         claims = await provider.validate_id_token(tokens["id_token"], attempt["nonce"])
         if attempt.get("reauth") and float(claims.get("auth_time") or 0) < attempt["at"] - 60:
             raise LoginError("re-authentication asked for but an old login was reused")
+        if kind == "citizen":
+            claims = await provider.with_userinfo(claims, tokens.get("access_token"))
         async with db.begin_nested():  # a refused login leaves nothing behind
             user = await accounts.user_from_claims(db, kind, provider.client.issuer, claims)
+    except AssuranceTooLow:
+        return _assurance_refused(request, kind)
+    except accounts.NoName as exc:
+        return _failed(request, exc.reason, NO_NAME)
+    except accounts.NoNationalId as exc:
+        return _failed(request, exc.reason, NO_NATIONAL_ID)
     except LoginError as exc:
         return _failed(request, exc.reason)
+    except httpx.HTTPError as exc:
+        return _failed(request, f"provider unreachable: {type(exc).__name__}")
     except accounts.UnknownStaff:
         return _failed(request, "unknown staff member", N_(
             "Du har inget konto i SIP-portalen. Kontakta din chef om du ska ha det."))

@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -26,12 +27,15 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
+from sqlmodel import select
 
 from portal.app import create_app
-from portal.auth.oidc import SE_ID_CLAIM
+from portal.auth.oidc import SE_COORDINATION_CLAIM, SE_ID_CLAIM
 from portal.config import Settings
 from portal.people.demo import PEOPLE
-from tests.conftest import BASE_URL, Page, choose_at_provider, login, query_of
+from portal.people.models import Person
+from portal.people.national_id import swedish_with_check_digit
+from tests.conftest import BASE_URL, Page, choose_at_provider, login, query_of, run_db
 
 JWT_SHAPE = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.")
 LEAKY_WORDS = ("Traceback", "Error", "Exception", "nonce", "signature", "id_token", "invalid_",
@@ -268,8 +272,6 @@ CLAIM_CHANGES: dict[str, Callable[[dict], dict]] = {
     "issuer-not-exact": lambda c: dict(c, iss=c["iss"] + "/"),
     "aud-of-other-client": lambda c: dict(c, aud="portal-staff"),
     "aud-list-without-azp": lambda c: dict(c, aud=[c["aud"], "someone-else"]),
-    "acr-below-substantial": lambda c: dict(c, acr="http://id.elegnamnden.se/loa/1.0/loa2"),
-    "acr-missing": lambda c: _without(c, "acr"),
     "no-sub": lambda c: _without(c, "sub"),
 }
 
@@ -284,6 +286,137 @@ def test_id_token_with_wrong_claims_is_refused(client, wire, dev_key, change):
     assert_refused(client, response)
     for secret in (query_of(url)["code"], query_of(url)["state"]):
         assert secret not in Page(response).text("body")
+
+
+ACR_CHANGES: dict[str, Callable[[dict], dict]] = {
+    "acr-missing": lambda c: _without(c, "acr"),
+    "acr-loa2": lambda c: dict(c, acr="http://id.elegnamnden.se/loa/1.0/loa2"),
+    "acr-uncertified-loa2": lambda c: dict(c, acr="http://id.swedenconnect.se/loa/1.0/uncertified-loa2"),
+    "acr-eidas-low": lambda c: dict(c, acr="http://eidas.europa.eu/LoA/low"),
+    "acr-not-exact": lambda c: dict(c, acr="http://id.elegnamnden.se/loa/1.0/loa3/"),
+    "acr-list": lambda c: dict(c, acr=["http://id.elegnamnden.se/loa/1.0/loa3"]),
+}
+
+
+@pytest.mark.parametrize("change", ACR_CHANGES, ids=list(ACR_CHANGES))
+def test_a_level_not_accepted_gets_a_page_saying_what_to_use(client, wire, dev_key, change):
+    wire.change_id_token = lambda token: sign(ACR_CHANGES[change](
+        header_and_claims(token)[1]), dev_key)
+    response = client.get(callback_url(client), follow_redirects=False)
+    assert_refused(client, response, message="räcker inte för SIP-portalen")
+    assert "Logga in med BankID eller Freja eID+." in Page(response).text()
+
+
+def test_staff_with_a_level_not_accepted_are_told_to_use_their_employers_e_id(client, wire, dev_key):
+    wire.change_id_token = lambda token: sign(dict(
+        header_and_claims(token)[1], acr="http://id.swedenconnect.se/loa/1.0/uncertified-loa3"), dev_key)
+    response = client.get(callback_url(client, "anna", "staff"), follow_redirects=False)
+    assert_refused(client, response, message="som du har fått av din arbetsgivare")
+
+
+@pytest.mark.parametrize("acr", [
+    "http://id.elegnamnden.se/loa/1.0/loa3",
+    "http://id.swedenconnect.se/loa/1.0/uncertified-loa3",   # BankID through some brokers
+    "http://id.elegnamnden.se/loa/1.0/eidas-nf-sub",
+    "http://eidas.europa.eu/LoA/high",
+])
+def test_the_default_levels_let_common_broker_values_through(client, wire, dev_key, acr):
+    wire.change_id_token = lambda token: sign(dict(header_and_claims(token)[1], acr=acr), dev_key)
+    response = client.get(callback_url(client), follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    assert Page(client.get("/")).h1 == "Hej Viola!"
+
+
+# --- RFC 9207: the iss authorization response parameter --------------------------------
+
+
+@pytest.mark.parametrize("iss", ["https://evil.example", f"{BASE_URL}/dev-idp/", "", None],
+                         ids=["foreign", "trailing-slash", "empty", "missing"])
+def test_callback_with_a_wrong_or_missing_iss_is_refused(client, wire, iss):
+    """The development provider advertises the parameter, so it must come, and be exact."""
+    url = callback_url(client)
+    query = query_of(url)
+    assert query["iss"] == f"{BASE_URL}/dev-idp"
+    query.pop("iss")
+    if iss is not None:
+        query["iss"] = iss
+    response = client.get(f"{BASE_URL}/auth/callback/citizen?" + urlencode(query),
+                          follow_redirects=False)
+    assert_refused(client, response)
+    assert wire.token_requests == [], "the code is never exchanged"
+
+
+def test_callback_with_a_wrong_iss_does_not_log_out_nor_log_in_as_someone_else(client, wire):
+    url = callback_url(client, "johan")
+    forged = url.replace("iss=", "iss=https%3A%2F%2Fevil.example&x=")
+    assert_refused(client, client.get(forged, follow_redirects=False))
+    assert "Johan" not in client.get("/").text
+
+
+# --- samordningsnummer and names ----------------------------------------------------------
+
+
+def test_samordningsnummer_in_its_own_claim_creates_the_person_with_the_birth_date(
+        client, wire, dev_key, database_url):
+    number = _new_swedish_number(day_offset=60)
+
+    def as_coordination_number(token):
+        claims = _without(header_and_claims(token)[1], SE_ID_CLAIM)
+        claims.update({SE_COORDINATION_CLAIM: number, "sub": secrets.token_hex(16),
+                       "given_name": "Samuel", "family_name": "Samordnad"})
+        return sign(claims, dev_key)
+
+    wire.change_id_token = as_coordination_number
+    response = client.get(callback_url(client), follow_redirects=False)
+    assert response.status_code == 303, response.text[:300]
+    assert Page(client.get("/")).h1 == "Hej Samuel!"
+    person = _person_with(database_url, number)
+    assert person.birth_date == date(1945, 3, int(number[6:8]) - 60)
+    assert person.country == "SE"
+
+
+def _new_swedish_number(day_offset: int = 0) -> str:
+    """A valid number nobody in the test database has (born March 1945, serial 98x)."""
+    day = 1 + secrets.randbelow(28) + day_offset
+    return swedish_with_check_digit(f"4503{day:02d}98{secrets.randbelow(10)}", "19")
+
+
+def _person_with(database_url: str, number: str):
+    async def find(db):
+        return (await db.exec(select(Person).where(Person.national_id == number))).first()
+
+    return run_db(database_url, find)
+
+
+@pytest.mark.parametrize("names", [
+    {"given_name": ""}, {"family_name": None}, {"given_name": "   "}, {"family_name": 42},
+], ids=["empty-given", "no-family", "blank-given", "number-as-family"])
+def test_a_new_person_without_both_names_is_refused_and_not_created(
+        client, wire, dev_key, database_url, names):
+    """The development provider has no userinfo endpoint, so nothing can fill the gap."""
+    number = _new_swedish_number()
+
+    def nameless(token):
+        claims = dict(header_and_claims(token)[1], sub=secrets.token_hex(16))
+        claims[SE_ID_CLAIM] = number
+        for key, value in names.items():
+            if value is None:
+                claims.pop(key, None)
+            else:
+                claims[key] = value
+        return sign(claims, dev_key)
+
+    wire.change_id_token = nameless
+    response = client.get(callback_url(client), follow_redirects=False)
+    assert_refused(client, response, message="Vi fick inte ditt namn")
+    assert _person_with(database_url, number) is None
+
+
+def test_no_national_id_claim_gets_its_own_page(client, wire, dev_key):
+    wire.change_id_token = lambda token: sign(_without(header_and_claims(token)[1], SE_ID_CLAIM),
+                                              dev_key)
+    response = client.get(callback_url(client), follow_redirects=False)
+    assert_refused(client, response, message="SIP-portalen behöver ditt personnummer")
 
 
 def test_failure_page_links_do_not_carry_code_or_state(client):

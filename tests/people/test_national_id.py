@@ -1,4 +1,5 @@
-"""Swedish personnummer and Finnish personbeteckning: parse, validate, plain errors."""
+"""Swedish personnummer and samordningsnummer, Finnish personbeteckning: parse, validate,
+plain errors, shown as their holders know them."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from portal.people.demo import PEOPLE
 from portal.people.national_id import (
     NationalIdError,
     birth_date,
+    display,
+    is_coordination_number,
     is_test_identity,
     normalise,
     normalise_finnish,
@@ -85,6 +88,55 @@ def test_swedish_valid_forms_normalise_to_twelve_digits(value, expected):
 ])
 def test_swedish_errors_have_plain_messages(value, message):
     assert error_of(value, "SE") == message
+
+
+# Samordningsnummer (Skatteverket SKV 707): the birth day plus 60.
+@pytest.mark.parametrize(("value", "expected", "born"), [
+    ("19121272-1219", "191212721219", date(1912, 12, 12)),   # the issue's case
+    ("191212721219", "191212721219", date(1912, 12, 12)),
+    ("19121272+1219", "191212721219", date(1912, 12, 12)),
+    ("121272+1219", "191212721219", date(1912, 12, 12)),     # plus: 100 years or older
+    ("121272-1219", "201212721219", date(2012, 12, 12)),
+])
+def test_coordination_numbers_are_accepted_with_the_real_birth_date(value, expected, born):
+    number = normalise_swedish(value)
+    assert number == expected
+    assert is_coordination_number(number, "SE")
+    assert birth_date(number, "SE") == born
+    assert display(number, "SE") == f"{expected[:8]}-{expected[8:]}"  # day 72, as issued
+
+
+@pytest.mark.parametrize(("nine", "born"), [
+    ("800161123", date(1980, 1, 1)),     # day 61: the 1st
+    ("000289456", date(2000, 2, 29)),    # day 89: 29 February in a leap year
+    ("991291001", date(1999, 12, 31)),   # day 91: the 31st
+])
+def test_coordination_number_edges(nine, born):
+    century = "19" if born.year < 2000 else "20"
+    twelve = century + nine + luhn_digit(nine)
+    assert normalise_swedish(f"{twelve[:8]}-{twelve[8:]}") == twelve
+    assert birth_date(twelve, "SE") == born
+
+
+@pytest.mark.parametrize("nine", [
+    "121292121",   # day 92 = 32 + 60
+    "010289121",   # 29 February 1901 (+60): no such day
+    "121260121",   # day 60: birth day unknown; refused (every person needs a birth date)
+    "121300121",   # day 00
+])
+def test_coordination_numbers_with_impossible_days_are_refused(nine):
+    assert error_of("19" + nine + luhn_digit(nine), "SE") == SE_WRONG
+
+
+def test_a_coordination_number_with_a_wrong_check_digit_is_refused():
+    assert error_of("19121272-1212", "SE") == SE_WRONG  # 1212 is the personnummer's check
+
+
+def test_personnummer_is_not_a_coordination_number():
+    assert not is_coordination_number("191212121212", "SE")
+    assert not is_coordination_number("010150-902E", "FI")
+    assert display("191212121212", "SE") == "19121212-1212"
+    assert display("010150-902E", "FI") == "010150-902E"
 
 
 def test_swedish_example_in_the_message_is_valid():
@@ -222,9 +274,10 @@ def swedish_numbers(draw):
     else:
         born = draw(st.dates(date(1890, 1, 1), today - timedelta(days=1)))
     serial = draw(st.integers(0, 999))
-    nine = f"{born:%y%m%d}{serial:03d}"
+    day = born.day + (60 if draw(st.booleans()) else 0)  # samordningsnummer: day plus 60
+    nine = f"{born:%y%m}{day:02d}{serial:03d}"
     check = luhn_digit(nine)
-    full = f"{born:%Y%m%d}{serial:03d}{check}"
+    full = f"{born:%Y%m}{day:02d}{serial:03d}{check}"
     text = {
         "12-dash": f"{full[:8]}-{full[8:]}",
         "12-plain": full,
@@ -246,6 +299,8 @@ def test_luhn_valid_numbers_normalise_to_twelve_digits_that_revalidate(case):
     assert normalise_swedish(result) == result
     assert normalise_swedish(f"{result[:8]}-{result[8:]}") == result
     assert birth_date(result, "SE") == born
+    assert is_coordination_number(result, "SE") == (int(result[6:8]) > 60)
+    assert display(result, "SE") == f"{full[:8]}-{full[8:]}"
 
 
 @settings(max_examples=200, deadline=None)
