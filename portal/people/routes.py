@@ -11,6 +11,7 @@ from portal.audit.service import Actor, record
 from portal.auth.guards import requires_person
 from portal.core.clock import RequestTime
 from portal.core.i18n import N_
+from portal.core.inputs import is_opaque_id
 from portal.people.representation import acting_right, acting_rights
 
 
@@ -35,7 +36,8 @@ async def choose_person(request: Request, db: NamedDependency[AsyncSession],
                          subject_person_id=viewer.acting_for.id, on_behalf_of=viewer.acting_for.id)
         session.pop("acting_for")
         return Redirect("/", status_code=303)
-    right = await acting_right(db, viewer.person.id, chosen, time.now)
+    right = await acting_right(db, viewer.person.id, chosen, time.now) \
+        if is_opaque_id(chosen) else None
     if right is None:
         # The same answer whether the person exists or not: nothing is given away.
         session.flash(N_("Du kan inte använda tjänsten för den personen."), "warning")

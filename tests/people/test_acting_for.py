@@ -140,7 +140,8 @@ def test_expired_proxy_sees_no_one_and_is_refused_like_a_made_up_id(client, page
     assert "Viola" not in page("/").text()
 
     answers = []
-    for person_id in (demo_ids["viola"], "AAAAAAAAAAAAAAAAAAAAAA"):
+    # A NUL byte or a very long value is refused the same way, before any query.
+    for person_id in (demo_ids["viola"], "AAAAAAAAAAAAAAAAAAAAAA", "a\x00b", "x" * 5000):
         response = post_choice(client, page, person_id)
         assert response.status_code == 303
         shown = page(response.headers["location"])
@@ -149,7 +150,7 @@ def test_expired_proxy_sees_no_one_and_is_refused_like_a_made_up_id(client, page
         home = page("/")
         assert banner(home) == ""
         assert OWN_START in home.text()
-    assert answers[0] == answers[1], "the answer must not tell whether the person exists"
+    assert len(set(answers)) == 1, "the answer must not tell whether the person exists"
     assert answers[0][1] == [REFUSED]
     assert events(database_url, "acting.started", demo_ids["svea"]) == []
 
