@@ -145,7 +145,7 @@ def test_expired_proxy_sees_no_one_and_is_refused_like_a_made_up_id(client, page
         response = post_choice(client, page, person_id)
         assert response.status_code == 303
         shown = page(response.headers["location"])
-        answers.append((response.headers["location"], warnings(shown), shown.text()))
+        answers.append((response.headers["location"], tuple(warnings(shown)), shown.text()))
         assert banner(shown) == ""
         home = page("/")
         assert banner(home) == ""
