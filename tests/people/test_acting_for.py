@@ -151,7 +151,7 @@ def test_expired_proxy_sees_no_one_and_is_refused_like_a_made_up_id(client, page
         assert banner(home) == ""
         assert OWN_START in home.text()
     assert len(set(answers)) == 1, "the answer must not tell whether the person exists"
-    assert answers[0][1] == [REFUSED]
+    assert answers[0][1] == (REFUSED,)
     assert events(database_url, "acting.started", demo_ids["svea"]) == []
 
 
