@@ -200,5 +200,9 @@ async def check_csrf(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
             sent = form.get("csrf_token")
+    if not expected and sent and not session.authenticated:
+        # A page from a session that no longer exists here (logged out in another
+        # tab, timed out): say so, and send the person to the page that explains it.
+        raise PermissionDeniedException(detail="session-gone")
     if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
         raise PermissionDeniedException(detail="csrf")
