@@ -84,7 +84,7 @@ def stories() -> list[Story]:
                      _contact(2, "Maria Ek", "Biståndshandläggare", "0480-450 12")],
         "relatives": [{"id": "r1", "name": "Johan Andersson", "relation": "Son"},
                       {"id": "r2", "name": "Gösta Andersson", "relation": "Make"}],
-        "follow_up": {"date": _in(-2), "time": "10:00", "place": "Hemma hos dig"},
+        "follow_up": {"date": _in(-2), "time": "10:00", "place": "hemma hos dig"},
         "start": _in(-21), "end": _in(160), "evaluation": _in(-2),
     }
     viola_v2 = dict(viola_v1)
@@ -96,7 +96,7 @@ def stories() -> list[Story]:
             _action(4, "Du får träffa en kurator en gång i veckan. Ni pratar om det som gör dig orolig.",
                     "se-kalmar-vc", "Anna Berg", 3, 90),
         ],
-        "follow_up": {"date": _in(19), "time": "10:00", "place": "Hemma hos dig"},
+        "follow_up": {"date": _in(19), "time": "10:00", "place": "hemma hos dig"},
         "evaluation": _in(19),
     })
     peter = {
