@@ -132,7 +132,9 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = _server_env(tmp, port)
     url = f"http://127.0.0.1:{port}"
     _run(["migrate"], env)
-    _run(["demo"], env)
+    # The journeys start from the people alone (consent from scratch, plans written
+    # in the test); test_first_run.py starts its own server with the stories.
+    _run(["demo", "--people-only"], env)
     log_path = tmp / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,

@@ -1,7 +1,8 @@
 """Commands: migrate, demo, serve, verify-audit.
 
     python -m portal migrate        upgrade the database to the newest schema
-    python -m portal demo           load the demo people (idempotent)
+    python -m portal demo           load the demo people and their stories (idempotent)
+    python -m portal demo --people-only   the people, units and staff, without consent or plans
     python -m portal serve          run the web server (PORTAL_PORT, PORTAL_WORKERS)
     python -m portal verify-audit   check the audit hash chains
 """
@@ -25,13 +26,13 @@ def _migrate() -> None:
     print("database is up to date")
 
 
-async def _demo() -> None:
+async def _demo(stories: bool = True) -> None:
     from portal.core.db import make_async_engine, make_sessionmaker
     from portal.people.demo import load_demo
 
     engine = make_async_engine(get_settings().database_url)
     async with make_sessionmaker(engine)() as db:
-        people = await load_demo(db)
+        people = await load_demo(db, stories=stories)
     await engine.dispose()
     print(f"demo data loaded: {len(people)} people")
 
@@ -72,7 +73,7 @@ def main(argv: list[str]) -> int:
     if command == "migrate":
         _migrate()
     elif command == "demo":
-        asyncio.run(_demo())
+        asyncio.run(_demo(stories="--people-only" not in argv[2:]))
     elif command == "serve":
         _serve()
     elif command == "verify-audit":

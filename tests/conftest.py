@@ -72,7 +72,10 @@ def demo_ids(database_url) -> dict[str, str]:
     async def load() -> dict[str, str]:
         engine = make_async_engine(database_url)
         async with make_sessionmaker(engine)() as db:
-            ids = await load_demo(db)
+            # The people without their stories: tests make the consent and plans they
+            # need. The stories are tested on a database of their own
+            # (tests/people/test_demo_stories.py).
+            ids = await load_demo(db, stories=False)
         await engine.dispose()
         return ids
 

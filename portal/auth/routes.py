@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from typing import Annotated
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.auth import accounts
 from portal.auth.oidc import AssuranceTooLow, LoginError, OIDCProvider
-from portal.auth.sessions import Session
+from portal.auth.sessions import ENDED_COOKIE, Session, session_tag
 from portal.config import Settings
 from portal.core.i18n import N_
 from portal.core.urls import safe_next
@@ -26,6 +27,7 @@ log = logging.getLogger("portal.auth")
 KINDS = ("citizen", "staff")
 MAX_PENDING_LOGINS = 5
 KEPT_ON_REAUTH = ("acting_for", "pending_consent")
+TAG = re.compile(r"[0-9a-f]{16}")
 
 # What to log in with instead when the level was not enough. sv_FI says it the
 # Finnish way (bankkoder, mobilcertifikat).
@@ -196,6 +198,7 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     kind = "staff" if session.get("user_kind") == "staff" else "citizen"
     id_token = session.get("id_token")
     locale = session.get("locale")
+    token = session.get("csrf")
     if viewer is not None:
         await accounts.record_logout(db, viewer)
     session.clear()
@@ -205,12 +208,21 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     if locale:
         response.set_cookie("sip_lang", locale, max_age=365 * 24 * 3600, path="/",
                             httponly=True, samesite="lax", secure=settings.production)
+    if viewer is not None and token:
+        # The logged-out page tells this login's other tabs, once (session-ended.js).
+        response.set_cookie(ENDED_COOKIE, session_tag(token), max_age=300, path="/",
+                            httponly=True, samesite="lax", secure=settings.production)
     return response
 
 
 @get("/utloggad", name="logged_out")
-async def logged_out() -> Template:
-    return Template("auth/logged_out.html")
+async def logged_out(request: Request) -> Template:
+    ended = request.cookies.get(ENDED_COOKIE) or ""
+    response = Template("auth/logged_out.html", context={
+        "ended_tag": ended if TAG.fullmatch(ended) else ""})
+    if ended:
+        response.delete_cookie(ENDED_COOKIE, path="/")
+    return response
 
 
 @get("/session-slut", name="session_ended")

@@ -7,6 +7,7 @@ files or memory locally). The cookie carries only a random id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -21,6 +22,18 @@ from portal.config import Settings
 # The store keeps a session this long past its idle deadline, only so that load()
 # can still tell "your session ended" from "new visitor"; load() refuses it.
 ENDED_SESSION_GRACE = 60 * 60
+
+
+ENDED_COOKIE = "sip_ended"
+
+
+def session_tag(csrf_token: str) -> str:
+    """A short name for one login, the same in every tab of it and new at each login.
+
+    Tabs tell each other "this login has ended" with it (session-timeout.js,
+    session-ended.js), so a tab of an earlier or a later login is left alone.
+    A hash of the CSRF token: it tells another script nothing it could use."""
+    return hashlib.sha256(f"session-tag:{csrf_token}".encode()).hexdigest()[:16]
 
 
 def cookie_name(settings: Settings) -> str:

@@ -14,7 +14,7 @@ from portal.access import WrongSubject
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
 from portal.core import i18n
-from portal.core.security import provider_origins, security_headers
+from portal.core.security import UNSAFE_METHODS, provider_origins, security_headers
 
 log = logging.getLogger("portal.errors")
 
@@ -42,15 +42,47 @@ def _page(request: Request, name: str, status: int) -> Response:
     return response
 
 
+def _from_an_ended_session(request: Request, session: Session | None) -> bool:
+    """A request made from a page of a session that no longer exists here.
+
+    htmx sends the page's token in a header (only pages shown to someone logged
+    in have one); a plain form sends it in its body, which is not read here, so a
+    form posted with no live session at all counts too."""
+    live = session.get("csrf") if session is not None else None
+    sent = request.headers.get("x-csrf-token")
+    if sent:
+        return sent != live
+    return request.method in UNSAFE_METHODS and not live
+
+
 def login_required(request: Request, _: Exception) -> Response:
     session = request.scope["state"].get("session")
-    target = "/session-slut" if session is not None and session.expired else "/"
+    expired = session is not None and session.expired
+    if _from_an_ended_session(request, session):
+        return session_gone(request)
+    target = "/session-slut" if expired else "/"
     if request.headers.get("hx-request"):
-        return Response(content=None, status_code=401, headers={"HX-Redirect": target})
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": target})
     return Redirect(target, status_code=303)
 
 
+def session_gone(request: Request) -> Response:
+    """A form or htmx request from a page whose session has ended (logged out in
+    another tab, timed out, or forgotten by the server). Nothing was saved.
+
+    htmx follows HX-Redirect whatever the status: the tab goes to the page that
+    explains what happened. Without JavaScript: a plain page with a way on."""
+    session = request.scope["state"].get("session")
+    expired = session is not None and session.expired
+    if request.headers.get("hx-request"):
+        target = "/session-slut" if expired else "/utloggad"
+        return Response(content=b"", status_code=401, headers={"HX-Redirect": target})
+    return Template("errors/session_gone.html", status_code=403, context={"expired": expired})
+
+
 def forbidden(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, PermissionDeniedException) and exc.detail == "session-gone":
+        return session_gone(request)
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
         return _page(request, "csrf", 403)
     return _page(request, "403", 403)

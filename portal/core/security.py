@@ -116,11 +116,11 @@ class RequestContextMiddleware:
             return
         state = scope.setdefault("state", {})
         session = state["session"]
-        locale = (
+        chosen = (
             i18n.normalise_locale(session.get("locale"))
             or i18n.normalise_locale(_cookie(scope, "sip_lang"))
-            or self.settings.default_locale
         )
+        locale = chosen or self.settings.default_locale
         state["locale"] = locale
         token = i18n.current_locale.set(locale)
         times_token = i18n.begin_request()
@@ -161,6 +161,15 @@ class RequestContextMiddleware:
                     session.flash(i18n.N_("Du kan inte längre använda tjänsten för den "
                                           "personen. Nu ser du dina egna uppgifter."), "warning")
                 state["viewer"] = viewer
+                if viewer is not None and not chosen:
+                    # Until someone chooses a variant, it follows the signed-in person's
+                    # country (a staff member's: their unit's), not the server's.
+                    home = viewer.unit if viewer.is_staff else viewer.person
+                    country = getattr(home, "country", None)
+                    own = next((code for code, c in i18n.COUNTRY_OF.items() if c == country), None)
+                    if own is not None and own != locale:
+                        state["locale"] = locale = own
+                        i18n.current_locale.set(own)
                 if viewer is not None:
                     # A read-only snapshot for this request: a rollback in a handler
                     # must not expire who is signed in (the page still shows them).
@@ -200,5 +209,9 @@ async def check_csrf(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             form = await request.form()
             sent = form.get("csrf_token")
+    if not expected and sent and not session.authenticated:
+        # A page from a session that no longer exists here (logged out in another
+        # tab, timed out): say so, and send the person to the page that explains it.
+        raise PermissionDeniedException(detail="session-gone")
     if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
         raise PermissionDeniedException(detail="csrf")

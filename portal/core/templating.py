@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 from markupsafe import Markup, escape
 
+from portal.auth.sessions import session_tag as tag_of
 from portal.consent.forms import new_key
 from portal.core import i18n
 
@@ -33,6 +34,12 @@ def form_subject(request) -> str:
     if viewer is None or viewer.is_staff:
         return ""
     return viewer.acting_for.id
+
+
+@pass_context
+def session_tag(ctx) -> str:
+    """This login's tag (`portal.auth.sessions.session_tag`) for <body>."""
+    return tag_of(csrf_token(ctx))
 
 
 @pass_context
@@ -120,6 +127,7 @@ def make_environment() -> Environment:
     env.globals.update(
         form_token=csrf_token,
         form_fields=form_fields,
+        session_tag=session_tag,
         subject_id=subject_id,
         new_key=new_key,
         viewer=viewer,

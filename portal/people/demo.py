@@ -116,8 +116,11 @@ CARE_RELATIONS = {
 }
 
 
-async def load_demo(db: AsyncSession) -> dict[str, str]:
-    """Insert what is missing; return demo key -> opaque person id."""
+async def load_demo(db: AsyncSession, stories: bool = True) -> dict[str, str]:
+    """Insert what is missing; return demo key -> opaque person id.
+
+    With `stories`, also tell each person's story once (portal.people.stories):
+    consent, plans and follow-ups, through the app's own services."""
     units: dict[str, Unit] = {}
     for code, name, org, kind, country, description, phone in UNITS:
         unit = (await db.exec(select(Unit).where(Unit.code == code))).first()
@@ -163,5 +166,10 @@ async def load_demo(db: AsyncSession) -> dict[str, str]:
                 CareRelation.unit_id == units[code].id))).first()
             if exists is None:
                 db.add(CareRelation(person_id=people[person_key].id, unit_id=units[code].id))
+    await db.flush()
+    if stories:
+        from portal.people.stories import load_stories
+
+        await load_stories(db, people)
     await db.commit()
     return {key: person.id for key, person in people.items()}

@@ -41,8 +41,13 @@ async def start(request: Request) -> Template:
         if plan is not None:
             current = await plan_services.version(db, plan.id, plan.current_version)
             follow_up = plan_content.load(current.content)["follow_up"] if current else None
-    return Template("site/start.html", context={"rights": rights, "consent": consent,
-                                                "plan": plan, "follow_up": follow_up})
+    # Someone who only acts for others (Johan for his mother) sees them first, and
+    # their own cards only once there is something of their own to show.
+    own_matters = subject.by_representative or plan is not None or (
+        consent is not None and (bool(consent.states) or consent.thinking))
+    return Template("site/start.html", context={
+        "rights": rights, "consent": consent, "plan": plan, "follow_up": follow_up,
+        "others_first": bool(rights) and not own_matters})
 
 
 @get("/kontakt", name="contact")

@@ -33,10 +33,36 @@ def test_fourth_callback_within_a_minute_is_refused(settings):
         page = Page(limited)
         assert page.h1 == "Du är inte inloggad"
         assert "Vänta en minut" in page.text()
+        assert "Inloggad" not in page.text("header")
         assert "429" not in page.text() and "Traceback" not in limited.text
         assert "location" not in limited.headers
         assert Page(client.get("/")).h1 == "Välkommen till SIP-portalen"
         assert bogus_callback(client).status_code == 429
+
+
+def test_a_signed_in_person_who_hits_the_limit_is_not_told_they_are_logged_out(settings):
+    """The page and the menu say the same thing: the earlier login still holds."""
+    app = build_app(settings.with_(login_rate_limit=LIMIT))
+    with TestClient(app, base_url=BASE_URL) as client:
+        start = client.get("/auth/login/citizen", follow_redirects=False)
+        real = choose_at_provider(client, start.headers["location"], "viola")
+        assert client.get(real.headers["location"], follow_redirects=False).status_code == 303
+        with TestClient(app, base_url=BASE_URL) as other_browser:  # same address
+            for _ in range(LIMIT - 1):
+                assert bogus_callback(other_browser).status_code == 400
+        assert Page(client.get("/")).h1 == "Hej Viola!"
+        again = client.get("/auth/login/citizen", follow_redirects=False)
+        second = choose_at_provider(client, again.headers["location"], "viola")
+        limited = client.get(second.headers["location"], follow_redirects=False)
+        assert limited.status_code == 429
+        page = Page(limited)
+        assert page.h1 == "Du är fortfarande inloggad"
+        assert "inte inloggad" not in page.text().lower()
+        assert "Vänta en minut" in page.text()
+        assert "Du är fortfarande inloggad som Viola Andersson" in page.text()
+        assert "Inloggad: Viola Andersson" in page.text("header")
+        assert page.select_one('main a[href="/auth/login/citizen"]') is None
+        assert Page(client.get("/")).h1 == "Hej Viola!"
 
 
 def test_callbacks_within_the_limit_log_in(settings):

@@ -317,3 +317,124 @@ def test_session_dialog_offers_keep_alive_and_logout(client, settings):
     assert keep.select_one('input[name="csrf_token"]')["value"] == page.csrf()
     assert dialog.select_one('form[action="/auth/logout"]') is not None
     assert int(page.select_one("body")["data-session-idle-seconds"]) == settings.idle_timeout
+
+
+def test_session_dialog_describes_itself_and_announces_only_some_moments(client):
+    login(client, "viola")
+    page = Page(client.get("/"))
+    dialog = page.select_one("dialog#session-dialog")
+    described = dialog["aria-describedby"].split()
+    assert described, "the explanation and the time left belong to the dialog"
+    texts = [page.select_one(f"#{i}").get_text(" ", strip=True) for i in described]
+    assert any("loggas du ut" in t for t in texts)
+    assert any(t.startswith("Tid kvar:") for t in texts)
+    assert page.select_one("#session-countdown")["aria-live"] == "off"
+    live = page.select_one("#session-announce")
+    assert live["aria-live"] == "polite" and live.get_text(strip=True) == ""
+    assert {k for k in live.attrs if k.startswith("data-announce-")} == {
+        "data-announce-120", "data-announce-60", "data-announce-30", "data-announce-10"}
+    assert live["data-announce-60"] == "Du har 1 minut kvar."
+    tag = page.select_one("body")["data-session-tag"]
+    assert len(tag) == 16 and tag not in page.csrf()
+    assert Page(client.get("/vem")).select_one("body")["data-session-tag"] == tag
+
+
+def test_each_login_has_its_own_session_tag(client):
+    login(client, "viola")
+    first = Page(client.get("/")).select_one("body")["data-session-tag"]
+    client.cookies.clear()
+    login(client, "viola")
+    assert Page(client.get("/")).select_one("body")["data-session-tag"] != first
+
+
+# --- a request from a session that has ended --------------------------------------------
+
+
+def _logged_out_in_another_tab(client) -> str:
+    """Log in, keep the page's token, log out (as another tab would)."""
+    login(client, "viola")
+    token = csrf_of(client)
+    out = client.post("/auth/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.cookies.get(COOKIE) is None
+    return token
+
+
+def test_keep_alive_after_logout_in_another_tab_sends_htmx_to_the_logged_out_page(client):
+    token = _logged_out_in_another_tab(client)
+    response = client.post("/session/forlang",
+                           headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/utloggad"
+    assert response.content == b""
+
+
+def test_a_form_after_logout_in_another_tab_gets_a_plain_page(client, demo_ids):
+    token = _logged_out_in_another_tab(client)
+    response = client.post("/vem", data={"csrf_token": token, "person": demo_ids["viola"]},
+                           follow_redirects=False)
+    assert response.status_code == 403
+    page = Page(response)
+    assert page.h1 == "Du är inte inloggad längre"
+    assert "Ingenting har sparats" in page.text()
+    assert "annan flik" in page.text()
+    assert page.select_one('main a[href="/auth/login/citizen"]') is not None
+    assert "Inloggad" not in page.text("header")
+
+
+def test_keep_alive_after_the_timeout_sends_htmx_to_the_session_ended_page(client, app, settings):
+    login(client, "viola")
+    token = csrf_of(client)
+    session_id = client.cookies.get(COOKIE)
+    data = stored(client, app, session_id)
+    data["_seen"] = time.time() - settings.idle_timeout - 5
+    restore(client, app, session_id, data)
+    response = client.post("/session/forlang",
+                           headers={"HX-Request": "true", "X-CSRF-Token": token})
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/session-slut"
+
+    login(client, "viola")
+    token = csrf_of(client)
+    session_id = client.cookies.get(COOKIE)
+    data = stored(client, app, session_id)
+    data["_seen"] = time.time() - settings.idle_timeout - 5
+    restore(client, app, session_id, data)
+    plain = client.post("/session/forlang", data={"csrf_token": token, "next": "/"},
+                        follow_redirects=False)
+    assert plain.status_code == 403
+    page = Page(plain)
+    assert page.h1 == "Du är inte inloggad längre"
+    assert "inte gjort något på 20 minuter" in page.text()
+
+
+def test_a_live_session_with_a_wrong_token_still_gets_the_stale_page(client):
+    login(client, "viola")
+    response = client.post("/session/forlang", headers={"HX-Request": "true", "X-CSRF-Token": "x"})
+    assert response.status_code == 403
+    assert Page(response).h1 == "Sidan hade blivit för gammal"
+
+
+def test_the_logged_out_page_names_the_ended_login_once(client):
+    """So its other tabs can leave the person's pages; a reload tells nobody."""
+    login(client, "viola")
+    page = Page(client.get("/"))
+    tag = page.select_one("body")["data-session-tag"]
+    out = client.post("/auth/logout", data={"csrf_token": page.csrf()}, follow_redirects=True)
+    assert out.url.path == "/utloggad"
+    ended = Page(out)
+    assert ended.select_one("body")["data-ended-tag"] == tag
+    assert ended.select_one('script[src$="/js/session-ended.js"]') is not None
+    again = Page(client.get("/utloggad"))
+    assert not again.select_one("body").has_attr("data-ended-tag")
+    assert again.select_one('script[src$="/js/session-ended.js"]') is None
+    forged = client.get("/utloggad", headers={"Cookie": 'sip_ended="><script>'})
+    assert not Page(forged).select_one("body").has_attr("data-ended-tag")
+
+
+def test_htmx_from_a_page_of_an_ended_session_goes_to_the_logged_out_page(client):
+    token = _logged_out_in_another_tab(client)
+    response = client.get("/vem", headers={"HX-Request": "true", "X-CSRF-Token": token},
+                          follow_redirects=False)
+    assert response.status_code == 401
+    assert response.headers["hx-redirect"] == "/utloggad"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from tests.conftest import login
+from tests.factories import new_person, represent
 
 SWEDEN_LOGIN_HINT = "Du loggar in med BankID eller Freja eID+."
 FINLAND_LOGIN_HINT = "Du loggar in med stark autentisering: med dina nätbankskoder eller ett mobilcertifikat."
 SWEDEN_SIP = "En SIP är en samordnad individuell plan."
-FINLAND_SIP = "En SIP är en gemensam klientplan."
+FINLAND_SIP = "En klientplan är en gemensam plan för din vård och omsorg."
 
 
 def choose(client, code: str, next_: str = "/"):
@@ -81,3 +82,43 @@ def test_dates_on_the_accessibility_page_follow_the_variant(client, page):
     assert "23.11.2026" in finland.text()
     assert "Traficom" in finland.text()
     assert "Digg" not in finland.text()
+
+
+def test_elsa_starts_in_finland_swedish_without_choosing(client, page):
+    """Until someone chooses, the variant follows the signed-in person's country."""
+    assert login(client, "elsa").status_code == 303
+    start = page("/")
+    assert start.soup.html["lang"] == "sv-FI"
+    assert "Vad är en klientplan?" in [h.get_text(strip=True) for h in start.select(".card__title")]
+    assert "Vad är en SIP?" not in start.text()
+    assert FINLAND_SIP in start.text()
+    assert "SIP " not in start.text() and "SIP?" not in start.text()
+
+
+def test_a_finnish_contact_person_starts_in_finland_swedish(client, page):
+    assert login(client, "johanna").status_code == 303
+    assert page("/").soup.html["lang"] == "sv-FI"
+
+
+def test_a_swedish_person_starts_in_sweden_swedish(client, page):
+    assert login(client, "viola").status_code == 303
+    start = page("/")
+    assert start.soup.html["lang"] == "sv"
+    assert "Vad är en SIP?" in start.text()
+
+
+def test_a_choice_wins_over_the_country(client, page):
+    choose(client, "sv-SE")
+    assert login(client, "elsa").status_code == 303
+    assert page("/").soup.html["lang"] == "sv"
+    choose(client, "sv-FI")
+    assert page("/").soup.html["lang"] == "sv-FI"
+
+
+def test_acting_for_someone_in_finland_keeps_ones_own_variant(client, page):
+    """The variant is the signed-in person's; the other person's times are still theirs."""
+    swede = new_person(client, country="SE")
+    finn = new_person(client, country="FI")
+    represent(client, swede, finn, "proxy")
+    assert login(client, swede.given_name).status_code == 303
+    assert page("/").soup.html["lang"] == "sv"

@@ -17,6 +17,8 @@ CHOOSE_HEADING = "Vem vill du använda tjänsten för?"
 REFUSED = "Du kan inte använda tjänsten för den personen."
 ENDED = "Du kan inte längre använda tjänsten för den personen. Nu ser du dina egna uppgifter."
 OWN_START = "Här ser du din plan för vård och stöd när den är klar."
+# Someone with nothing of their own who acts for others sees those first.
+OTHERS_FIRST = "Välj vem du vill använda tjänsten för."
 ONLY_SELF = "Du kan bara använda tjänsten för dig själv just nu."
 
 
@@ -122,7 +124,7 @@ def test_johan_chooses_viola_sees_the_banner_everywhere_and_switches_back(
         assert banner(shown) == "", url
         assert not shown.select(".acting-banner")
         assert "Inloggad: Johan Andersson" in header(shown)
-    assert OWN_START in page("/").text()
+    assert OTHERS_FIRST in page("/").text()  # Johan has no plan of his own
     ended = events(database_url, "acting.ended", demo_ids["johan"])
     assert len(ended) == ended_before + 1
     assert ended[-1].on_behalf_of == demo_ids["viola"]
@@ -171,7 +173,10 @@ def test_no_representation_no_acting(client, page, demo_ids, who, target):
     shown = page("/vem")
     assert warnings(shown) == [REFUSED]
     assert banner(shown) == ""
-    assert OWN_START in page("/").text()
+    home = page("/")
+    assert banner(home) == ""
+    assert "Nu ser du uppgifter om" not in home.text()
+    assert home.h1.startswith("Hej ")
 
 
 @pytest.mark.parametrize("chosen", [
@@ -209,7 +214,8 @@ def test_a_staff_id_cannot_be_picked(client, page, database_url):
     ("annika", "Annika Holmström", "elsa", "Elsa Holmström", "Du har en Suomi.fi-fullmakt."),
     ("sofia", "Sofia Nyberg", "wilma", "Wilma Nyberg", "Du är vårdnadshavare."),
     ("mikael", "Mikael Nyberg", "wilma", "Wilma Nyberg", "Du är vårdnadshavare."),
-    ("marina", "Marina Lindqvist", "bertil", "Bertil Sjöberg", "Du är god man eller förvaltare."),
+    # Marina lives in Finland: the variant follows her country, and so does the word.
+    ("marina", "Marina Lindqvist", "bertil", "Bertil Sjöberg", "Du är intressebevakare."),
     ("gosta", "Gösta Andersson", "viola", "Viola Andersson", "Viola har gett dig fullmakt."),
 ])
 def test_representatives_can_act(client, page, demo_ids, who, me, target, target_name, reason):
@@ -366,3 +372,38 @@ def test_anonymous_is_sent_to_the_start_page(client):
     response = client.get("/vem", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/"
+
+
+def _h2s(shown) -> list[str]:
+    return [h.get_text(" ", strip=True) for h in shown.select("main h2")]
+
+
+def test_someone_who_only_acts_for_others_sees_them_first(client, page):
+    """Johan's case: no SIP of his own. His own cards come when there is something."""
+    from tests.factories import VC, decide_directly, new_person, represent
+
+    son = new_person(client, units=(VC,))
+    mother = new_person(client, units=(VC,))
+    represent(client, son, mother, "proxy")
+    assert login(client, son.given_name).status_code == 303
+    start = page("/")
+    assert OTHERS_FIRST in start.text()
+    assert _h2s(start)[0] == "Vem vill du använda tjänsten för?"
+    assert "Din plan" not in _h2s(start) and "Samtycke" not in _h2s(start)
+    assert mother.name in [c.get_text(" ", strip=True) for c in start.select(".person-list strong")]
+
+    decide_directly(client, son.id, "give", (VC,))
+    start = page("/")
+    assert OTHERS_FIRST not in start.text()
+    assert _h2s(start)[:2] == ["Din plan", "Samtycke"]
+    assert "Vem vill du använda tjänsten för?" in _h2s(start)
+
+
+def test_someone_with_no_one_to_act_for_sees_their_own_cards(client, page):
+    from tests.factories import VC, new_person
+
+    alone = new_person(client, units=(VC,))
+    assert login(client, alone.given_name).status_code == 303
+    start = page("/")
+    assert OWN_START in start.text()
+    assert _h2s(start)[:2] == ["Din plan", "Samtycke"]

@@ -141,6 +141,8 @@ def test_someone_elses_use_of_a_key_never_swallows_the_persons_own_act(client, p
 def test_elsas_receipt_is_in_her_own_time_on_the_sweden_variant(client, page, app):
     elsa = new_person(client, country="FI", units=("fi-vasa-hs",), prefix="El")
     sign_in(client, elsa)
+    # She chooses the Sweden variant (by default it would follow her country).
+    assert client.get("/sprak/sv?next=/", follow_redirects=False).status_code == 303
     # 19.33 UTC is 21.33 in Helsinki and 20.33 in Stockholm (both in winter time).
     app.state.clock.travel_to(datetime(2026, 11, 29, 19, 33, tzinfo=UTC))
     try:
