@@ -27,6 +27,14 @@ from portal.people.representation import ALL_SCOPES
 VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 
 
+def today_in(country: str = "SE") -> date:
+    """Today in a country's zone (Europe/Stockholm, Europe/Helsinki): the date a form
+    for a person there is checked against, not the test machine's (UTC) date."""
+    from portal.core.clock import Clock
+
+    return Clock().at_request().today_in(country)
+
+
 def db_run(client, work):
     """Run `work(db)` on the app's own event loop with the app's sessionmaker."""
     maker = client.app.state.sessionmaker

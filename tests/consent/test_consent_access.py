@@ -7,7 +7,7 @@ expected log is known. Then the demo cases named in the issue (Gösta, Svea).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -33,6 +33,7 @@ from tests.factories import (
     new_person,
     represent,
     staff_named,
+    today_in,
     unit_ids,
     unit_names,
 )
@@ -68,8 +69,8 @@ def cast(client) -> Cast:
               scope="consent requests messages plan:read")
     represent(client, proxy, subject, "proxy", scope="plan:read messages")
     represent(client, expired, subject, "proxy", scope=ALL_SCOPES,
-              valid_from=date.today() - timedelta(days=400),
-              valid_to=date.today() - timedelta(days=1))
+              valid_from=today_in() - timedelta(days=400),
+              valid_to=today_in() - timedelta(days=1))
     return Cast(subject, subject_act, child, child_act, guardian, legal, proxy, expired, stranger)
 
 
@@ -199,7 +200,7 @@ def record_form(client, page, person: Who, decision: str, codes: tuple[str, ...]
     staff_page = page(f"/personal/personer/{person.id}/samtycke")
     return {**staff_form(staff_page), "decision": decision, "unit": unit_ids(client, *codes),
             "given_by": given_by or person.id, "method": "oral",
-            "date": date.today().isoformat(), "time": "", "note": "Sa ja i telefon.", **changes}
+            "date": today_in().isoformat(), "time": "", "note": "Sa ja i telefon.", **changes}
 
 
 def test_staff_with_care_relation_and_consent(client, page, cast, demo_ids):
@@ -258,7 +259,7 @@ def test_staff_of_another_unit(client, page, cast):
     forbidden(get(client, f"/personal/personer/{cast.subject.id}"))
     form = {"csrf_token": csrf(page), "decision": "give",
             "unit": unit_ids(client, "se-lsk-avd12"), "given_by": cast.subject.id,
-            "method": "oral", "date": date.today().isoformat(), "note": "Ja.",
+            "method": "oral", "date": today_in().isoformat(), "note": "Ja.",
             "idempotency_key": "k" * 32, "seen_seq": "1"}
     forbidden(client.post(f"/personal/personer/{cast.subject.id}/samtycke", data=form,
                           follow_redirects=False))

@@ -3,7 +3,7 @@ access to the person's page follows the consent on the very next request."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.conftest import Page, url
@@ -18,7 +18,16 @@ from tests.consent.helpers import (
     staff_form,
     withdraw_forms,
 )
-from tests.factories import Who, decide_directly, family, new_person, staff_named, unit_ids, unit_names
+from tests.factories import (
+    Who,
+    decide_directly,
+    family,
+    new_person,
+    staff_named,
+    today_in,
+    unit_ids,
+    unit_names,
+)
 
 UNITS = ("se-kalmar-vc", "se-kalmar-soc")
 NOTE = "Sa ja muntligt vid besöket på vårdcentralen."
@@ -31,7 +40,7 @@ def staff_page_url(client, person: Who) -> str:
 def record(client, page, person: Who, **fields):
     base = staff_form(page(staff_page_url(client, person)))
     data = {**base, "decision": "give", "unit": unit_ids(client, "se-kalmar-vc"),
-            "given_by": person.id, "method": "oral", "date": date.today().isoformat(),
+            "given_by": person.id, "method": "oral", "date": today_in().isoformat(),
             "time": "", "note": NOTE}
     data.update(fields)
     return client.post(staff_page_url(client, person), data={k: v for k, v in data.items()
@@ -53,7 +62,7 @@ def test_oral_consent_is_recorded_seen_by_the_person_withdrawn_and_access_ends_a
     staff_cookie = client.cookies.get("sip_session")
     assert client.get(url(client.app, "staff_person", person_id=person.id)).status_code == 403  # no consent yet
 
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = today_in() - timedelta(days=1)
     response = record(client, page, person, date=yesterday.isoformat(), time="14:30")
     assert response.status_code == 303, response.text[:500]
     after = page(response.headers["location"].split("#")[0])
@@ -114,7 +123,7 @@ def test_missing_or_wrong_fields_are_plain_errors_and_nothing_is_stored(client, 
     person = new_person(client, units=UNITS)
     vc, soc = unit_ids(client, *UNITS)
     sign_in(client, "anna")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (today_in() + timedelta(days=1)).isoformat()
     cases = [
         ({"note": ""}, "note"),
         ({"note": "   \n "}, "note"),
@@ -173,7 +182,7 @@ def test_staff_forms_are_idempotent_and_stale_forms_are_refused(client, page):
     first = staff_form(page(staff_page_url(client, person)))
     second = staff_form(page(staff_page_url(client, person)))
     data = {"decision": "give", "unit": [vc], "given_by": person.id, "method": "oral",
-            "date": date.today().isoformat(), "note": NOTE}
+            "date": today_in().isoformat(), "note": NOTE}
     assert client.post(staff_page_url(client, person), data={**first, **data},
                        follow_redirects=False).status_code == 303
     assert client.post(staff_page_url(client, person), data={**first, **data},
