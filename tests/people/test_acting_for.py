@@ -12,6 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.people.models import Person, Representation
 from portal.people.representation import guardian_age_limit, is_valid
 from tests.conftest import Page, login, run_db
+from tests.factories import today_in
 
 CHOOSE_HEADING = "Vem vill du använda tjänsten för?"
 REFUSED = "Du kan inte använda tjänsten för den personen."
@@ -292,14 +293,15 @@ def test_an_ended_proxy_stops_at_the_next_request(client, page, demo_ids, edit_r
 
 
 def test_a_proxy_that_ends_today_still_counts_today(client, page, edit_representation):
-    edit_representation("johan", "viola", valid_to=date.today())
+    # "Today" is Viola's date in Stockholm, also when the machine's (UTC) date is another.
+    edit_representation("johan", "viola", valid_to=today_in("SE"))
     login(client, "johan")
     assert choose(client, page, "Viola Andersson").status_code == 303
     assert "Viola Andersson" in banner(page("/"))
 
 
 def test_a_proxy_that_starts_tomorrow_does_not_count_yet(client, page, edit_representation):
-    edit_representation("gosta", "viola", valid_from=date.today() + timedelta(days=1))
+    edit_representation("gosta", "viola", valid_from=today_in("SE") + timedelta(days=1))
     sign_in(client, "gosta")
     assert "Viola Andersson" not in choices(page("/vem"))
     assert ONLY_SELF in page("/vem").text()
