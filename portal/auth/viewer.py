@@ -45,6 +45,11 @@ class Viewer:
     def acting_for_other(self) -> bool:
         return self.right is not None
 
+    def may(self, scope: str) -> bool:
+        """Whether this citizen may use `scope` ("plan:read", "consent" …) for the person
+        shown (always for their own matters); for the menu — routes check in portal.access."""
+        return not self.is_staff and (self.right is None or scope in self.right.scopes)
+
     def loaded_objects(self) -> list:
         """The database rows this viewer holds (to detach them from the request's session)."""
         rows = [self.person, self.staff, self.unit]

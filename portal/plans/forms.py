@@ -166,6 +166,10 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
         values = {k: _date(typed[k], errors, k) for k in typed}
         if values["start"] and values["end"] and "end" not in errors and values["end"] < values["start"]:
             errors["end"] = N_("Slutdatumet kan inte vara före startdatumet.")
+        if (values["start"] and values["evaluation"] and "evaluation" not in errors
+                and values["evaluation"] < values["start"]):
+            # The evaluation follows up what the plan did: it cannot come before it starts.
+            errors["evaluation"] = N_("Utvärderingen kan inte vara före startdatumet.")
         return values, errors, typed
     raise KeyError(section)
 

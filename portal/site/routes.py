@@ -47,6 +47,7 @@ async def start(request: Request) -> Template:
         consent is not None and (bool(consent.states) or consent.thinking))
     return Template("site/start.html", context={
         "rights": rights, "consent": consent, "plan": plan, "follow_up": follow_up,
+        "this_year": str(subject.today.year),  # a date in another year is shown with its year
         "others_first": bool(rights) and not own_matters})
 
 

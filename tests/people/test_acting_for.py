@@ -409,3 +409,13 @@ def test_someone_with_no_one_to_act_for_sees_their_own_cards(client, page):
     start = page("/")
     assert OWN_START in start.text()
     assert _h2s(start)[:2] == ["Din plan", "Samtycke"]
+
+
+def test_the_menu_offers_only_what_the_right_allows(client, page, demo_ids):
+    """Gösta may read Viola's plan but not answer about her consent: no dead-end link."""
+    login(client, "gösta")
+    assert choose(client, page, "Viola Andersson").status_code == 303
+    menu = page("/").select_one("nav.site-nav, .site-nav nav")
+    links = {a.get_text(" ", strip=True) for a in menu.select("a")}
+    assert "Din plan" in links
+    assert "Samtycke" not in links

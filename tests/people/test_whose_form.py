@@ -205,3 +205,13 @@ def test_the_clock_is_frozen_and_unfrozen():
     with pytest.raises(ValueError):
         clock.travel_to(datetime(2026, 1, 1))  # naive: which zone?
 
+
+
+def test_the_consent_page_asks_only_while_something_near_the_person_is_unanswered(client, page):
+    person = new_person(client, units=(VC, SOC), prefix="Ca")
+    sign_in(client, person)
+    assert "Vi behöver ditt svar" in page("/samtycke").text("p.lead")
+    decide_directly(client, person.id, "give", (VC, SOC))
+    lead = page("/samtycke").text("p.lead")
+    assert "Vi behöver ditt svar" not in lead
+    assert "Du kan ta tillbaka ditt samtycke när du vill." in lead

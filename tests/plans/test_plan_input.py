@@ -74,6 +74,8 @@ def test_too_long_text_is_a_plain_400_with_the_text_kept(client, page, drafting)
     ("follow_up", {"date": "", "time": "10:00", "place": "Hemma"}, "date"),
     ("dates", {"start": "2026-12-01", "end": "2026-11-01", "evaluation": ""}, "end"),
     ("dates", {"start": "igår", "end": "", "evaluation": ""}, "start"),
+    # Found by a first-time tester: an evaluation years before the plan starts was published.
+    ("dates", {"start": "2026-11-08", "end": "", "evaluation": "2020-01-01"}, "evaluation"),
     ("action_add", {"what": "Hemtjänst", "unit_id": "AAAAAAAAAAAAAAAAAAAAAA",
                     "responsible": "", "start": "", "end": "", "status": "planned"}, "unit_id"),
     ("action_add", {"what": "Hemtjänst", "unit_id": "", "responsible": "",
