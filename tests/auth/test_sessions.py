@@ -438,3 +438,10 @@ def test_htmx_from_a_page_of_an_ended_session_goes_to_the_logged_out_page(client
                           follow_redirects=False)
     assert response.status_code == 401
     assert response.headers["hx-redirect"] == "/utloggad"
+
+
+def test_the_logged_out_page_offers_both_logins(client):
+    """A contact person who logged out is not sent to the citizens' e-ID to come back."""
+    page = Page(client.get("/utloggad"))
+    targets = {a["href"] for a in page.select("main a")}
+    assert {"/auth/login/citizen", "/auth/login/staff"} <= targets
