@@ -123,18 +123,16 @@ class Server:
                         f"{self.output()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The real server, migrated and with the demo people, for the whole session."""
-    tmp = tmp_path_factory.mktemp("portal-e2e")
-    (tmp / "sessions").mkdir()
+def start_portal(tmp: Path, demo_args: list[str]) -> Iterator[Server]:
+    """Migrate a fresh SQLite database in `tmp`, load `python -m portal demo *demo_args`,
+    run `python -m portal serve` on a free port and yield it once /healthz answers;
+    stopped (terminate, then kill) when the generator is closed."""
+    (tmp / "sessions").mkdir(exist_ok=True)
     port = _free_port()
     env = _server_env(tmp, port)
     url = f"http://127.0.0.1:{port}"
     _run(["migrate"], env)
-    # The journeys start from the people alone (consent from scratch, plans written
-    # in the test); test_first_run.py starts its own server with the stories.
-    _run(["demo", "--people-only"], env)
+    _run(["demo", *demo_args], env)
     log_path = tmp / "server.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
@@ -156,6 +154,15 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real server, migrated and with the demo people, for the whole session.
+
+    The journeys start from the people alone (consent from scratch, plans written in
+    the test); test_first_run.py starts its own server with the stories."""
+    yield from start_portal(tmp_path_factory.mktemp("portal-e2e"), ["--people-only"])
 
 
 @pytest.fixture(scope="session")

@@ -5,24 +5,10 @@ from here (e2e/artifacts/readme/, copied to docs/screenshots/)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import (
-    ARTIFACTS,
-    ROOT,
-    STARTUP_TIMEOUT,
-    _free_port,
-    _healthy,
-    _run,
-    _server_env,
-    check,
-    html_lang,
-    shot,
-)
+from conftest import ARTIFACTS, _run, _server_env, check, html_lang, shot, start_portal
 from playwright.sync_api import Page, expect
 
 # Phone-screen shots (viewport only, 390 px wide); the README's are copied from here
@@ -32,33 +18,12 @@ SCREENSHOTS = ARTIFACTS / "readme"
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # `demo` runs twice, as a second `make run` would: the second adds nothing.
     tmp = tmp_path_factory.mktemp("portal-first-run")
-    (tmp / "sessions").mkdir()
-    port = _free_port()
-    env = _server_env(tmp, port)
-    _run(["migrate"], env)
-    _run(["demo"], env)
-    _run(["demo"], env)  # twice, as a second `make run` would: nothing is added
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp / "server.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the first-run server did not start:\n"
-                            f"{(tmp / 'server.log').read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
+    _run(["migrate"], _server_env(tmp, 0))
+    _run(["demo"], _server_env(tmp, 0))
+    for server in start_portal(tmp, []):
+        yield server.url
 
 
 def log_in(page: Page, name: str) -> None:
