@@ -60,15 +60,20 @@ class WrongSubject(Exception):
 class Subject:
     """The person a handler may act on, who acts, and on what basis.
 
-    `today` is the person's own calendar date. For staff, `unit_has_consent`
-    says whether the person's consent covers the staff member's unit."""
+    `today` is the person's own calendar date. For staff, `consent` is the person's
+    consent overview (derived once) and `unit_has_consent` says whether it covers
+    the staff member's unit."""
 
     person: Person
     viewer: Viewer
     db: AsyncSession
     time: RequestTime
-    unit_has_consent: bool = False
     consent: consent.Overview | None = None  # for staff: the person's consent, derived once
+
+    @property
+    def unit_has_consent(self) -> bool:
+        return (self.by_staff and self.consent is not None
+                and self.consent.state(self.viewer.staff.unit_id).active)
 
     @property
     def today(self) -> date:
@@ -92,7 +97,7 @@ class Subject:
 
     def may(self, scope: Scope) -> bool:
         """Whether the viewer may do `scope` for the person (the person always may)."""
-        return self.by_staff or not self.by_representative or self.viewer.right.allows(scope)
+        return self.by_staff or self.viewer.may(scope.value)
 
     async def log_read(self, action: str, object_type: str, object_id: str,
                        detail: dict | None = None) -> None:
@@ -179,10 +184,9 @@ def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
         unit_id = viewer.staff.unit_id
         if unit_id not in view.proposed:  # no care relation: the unit does not work with them
             raise PermissionDeniedException()
-        has_consent = view.state(unit_id).active
-        if needs_consent and not has_consent:
+        subject = Subject(person, viewer, db, time, consent=view)
+        if needs_consent and not subject.unit_has_consent:
             raise PermissionDeniedException()
-        subject = Subject(person, viewer, db, time, unit_has_consent=has_consent, consent=view)
         if audit:
             await subject.log_read(audit, "person", person.id)
         _show_in_zone_of(person, viewer)

@@ -382,24 +382,25 @@ def test_a_form_after_logout_in_another_tab_gets_a_plain_page(client, demo_ids):
     assert "Inloggad" not in page.text("header")
 
 
-def test_keep_alive_after_the_timeout_sends_htmx_to_the_session_ended_page(client, app, settings):
+def _signed_in_then_idle_too_long(client, app, settings) -> str:
+    """Log Viola in, then make her session older than the idle timeout; her CSRF token."""
     login(client, "viola")
     token = csrf_of(client)
     session_id = client.cookies.get(COOKIE)
     data = stored(client, app, session_id)
     data["_seen"] = time.time() - settings.idle_timeout - 5
     restore(client, app, session_id, data)
+    return token
+
+
+def test_keep_alive_after_the_timeout_sends_htmx_to_the_session_ended_page(client, app, settings):
+    token = _signed_in_then_idle_too_long(client, app, settings)
     response = client.post("/session/forlang",
                            headers={"HX-Request": "true", "X-CSRF-Token": token})
     assert response.status_code == 401
     assert response.headers["hx-redirect"] == "/session-slut"
 
-    login(client, "viola")
-    token = csrf_of(client)
-    session_id = client.cookies.get(COOKIE)
-    data = stored(client, app, session_id)
-    data["_seen"] = time.time() - settings.idle_timeout - 5
-    restore(client, app, session_id, data)
+    token = _signed_in_then_idle_too_long(client, app, settings)
     plain = client.post("/session/forlang", data={"csrf_token": token, "next": "/"},
                         follow_redirects=False)
     assert plain.status_code == 403
