@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.config import Settings
 from portal.core import i18n
+from portal.core.clock import local_date
 from portal.core.i18n import N_
 from portal.core.ids import utcnow
 from portal.notices.models import OutboxMessage
@@ -58,6 +59,30 @@ TEMPLATES = {
         N_("Hej!\n\nDet finns en fråga om samtycke som väntar på ditt svar i SIP-portalen. "
            "Logga in för att se den."),
     ),
+    "message_answered": (
+        N_("Du har ett nytt meddelande"),
+        N_("Hej!\n\nDu har ett nytt meddelande i SIP-portalen. Logga in för att läsa det."),
+    ),
+    "request_changed": (
+        N_("Något har hänt med ett ärende"),
+        N_("Hej!\n\nDet har hänt något i ett ärende om samordning i SIP-portalen. Logga in för "
+           "att se vad."),
+    ),
+    "meeting_booked": (
+        N_("Det finns en tid för ett möte"),
+        N_("Hej!\n\nDet finns en ny tid för ett samordningsmöte i SIP-portalen. Logga in för att "
+           "se när och var."),
+    ),
+    "follow_up_overdue": (
+        N_("En uppföljning har inte blivit av"),
+        N_("Hej!\n\nEn plan där du är samordnare skulle ha följts upp. Logga in i SIP-portalen "
+           "och se din inkorg."),
+    ),
+    "contact_changed": (
+        N_("Dina kontaktuppgifter har ändrats"),
+        N_("Hej!\n\nDina kontaktuppgifter i SIP-portalen har ändrats. Om det inte var du, logga "
+           "in och ändra dem, eller ring din samordnare."),
+    ),
 }
 
 FOOTER = N_("Det här är ett automatiskt meddelande. Svar till den här adressen läses inte. "
@@ -78,6 +103,27 @@ async def enqueue(db: AsyncSession, person: Person, template: str,
                             next_attempt_at=utcnow() + (delay or timedelta(0)))
     db.add(message)
     return message
+
+
+async def notify(db: AsyncSession, person: Person, template: str, *, followers: str | None = None,
+                 today: date | None = None) -> None:
+    """Tell the person that something happened (`template`, one of TEMPLATES), in the
+    caller's transaction; with `followers` (a `Scope` value, e.g. "requests"), also every
+    representative whose representation is valid on `today` (the person's date) and
+    has that scope. Never a name, a unit or a text in the notice itself."""
+    from portal.people.models import Representation
+    from portal.people.representation import is_valid
+
+    await enqueue(db, person, template)
+    if followers is None:
+        return
+    today = today or local_date(utcnow(), person)
+    rows = (await db.exec(select(Representation, Person)
+                          .join(Person, Person.id == Representation.representative_id)
+                          .where(Representation.represented_id == person.id))).all()
+    for rep, follower in rows:
+        if followers in rep.scopes and is_valid(rep, person, today):
+            await enqueue(db, follower, template)
 
 
 def message_id(message: OutboxMessage, settings: Settings) -> str:

@@ -23,6 +23,9 @@ class Unit(SQLModel, table=True):
     country: str = Field(max_length=2)
     description: str = Field(default="", max_length=300)
     phone: str | None = Field(default=None, max_length=40)
+    # The unit's promise: a request or question is answered within this many working days
+    # (portal.core.workdays), counted in the unit's country.
+    answer_days: int = 3
 
 
 class Person(SQLModel, table=True):
@@ -40,7 +43,10 @@ class Person(SQLModel, table=True):
     birth_date: date
     country: str = Field(max_length=2)
     email: str | None = Field(default=None, max_length=254)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40)  # E.164 for SMS, e.g. +46701234567
+    # How the person wants notices (portal.notices): by e-mail, by SMS, both or neither.
+    notify_email: bool = True
+    notify_sms: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
     @property

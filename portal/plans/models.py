@@ -38,6 +38,8 @@ class Plan(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     closed_by: str | None = Field(default=None, max_length=32)
     close_reason: str | None = Field(default=None, max_length=500)
+    # The version whose slipped follow-up the coordinator has been told of (told once per version).
+    overdue_notice_version: int | None = None
 
 
 class PlanVersion(SQLModel, table=True):

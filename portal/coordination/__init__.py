@@ -1,0 +1,1 @@
+"""Requests for coordination ("Be om samordning"): drafts, sent requests, their timeline."""

@@ -1,0 +1,180 @@
+"""Requests for coordination: the draft, sending it once, and its timeline.
+
+Anyone may ask for coordination (`../shared/DOMAIN.md`, rule 2): the person, a
+representative with the `requests` scope, or staff who met the person. The
+services only add and flush; the request's transaction commits (one session
+per request, `portal.core.security`). Every change is in the audit log with
+who, when and on whose behalf, and the person (and representatives who follow
+them with the `requests` scope) get a notice without content.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from portal.audit.service import Actor, record
+from portal.coordination.models import CoordinationRequest, RequestEvent, RequestUnit
+from portal.core.clock import local_date
+from portal.core.workdays import add_working_days
+from portal.notices.outbox import notify
+from portal.people.models import Person, Unit
+
+# Letters and digits that cannot be mistaken for each other when read aloud or
+# typed from paper: no 0/O, 1/I/L.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+DRAFT, RECEIVED, ASSIGNED, MEETING_BOOKED, PLAN_MADE, CLOSED = (
+    "draft", "received", "assigned", "meeting_booked", "plan_made", "closed")
+# The status each timeline event leads to.
+STATUS_AFTER = {"received": RECEIVED, "assigned": ASSIGNED, "meeting_booked": MEETING_BOOKED,
+                "plan_made": PLAN_MADE, "closed": CLOSED, "reopened": RECEIVED}
+
+
+def new_reference() -> str:
+    """A short reference the person can quote on the phone: "K7Q2-9PXD" (8 random
+    characters of REFERENCE_ALPHABET, about 40 bits)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def answers_of(request: CoordinationRequest) -> dict:
+    try:
+        value = json.loads(request.answers or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def due_on(unit: Unit, sent_at: datetime) -> date:
+    """The date the unit has promised an answer by: `unit.answer_days` working days
+    (portal.core.workdays, the unit's country) after the date `sent_at` (aware) falls
+    on in the unit's zone."""
+    return add_working_days(local_date(sent_at, unit), unit.answer_days, unit.country)
+
+
+async def current_draft(db: AsyncSession, author_id: str, person_id: str) -> CoordinationRequest | None:
+    """The author's unsent draft for the person, if any (at most one: a partial unique index)."""
+    return (await db.exec(select(CoordinationRequest).where(
+        CoordinationRequest.author_id == author_id, CoordinationRequest.person_id == person_id,
+        CoordinationRequest.status == DRAFT))).first()
+
+
+async def start_draft(db: AsyncSession, person: Person, actor: Actor, *,
+                      channel: str = "portal") -> CoordinationRequest:
+    """The author's draft for the person: the one they started before (another tab, a
+    timeout), or a new one. Two tabs starting at once get the same draft."""
+    existing = await current_draft(db, actor.id, person.id)
+    if existing is not None:
+        return existing
+    draft = CoordinationRequest(person_id=person.id, author_type=actor.type, author_id=actor.id,
+                                author_role=actor.role or "self", channel=channel)
+    try:
+        async with db.begin_nested():
+            db.add(draft)
+    except IntegrityError:
+        existing = await current_draft(db, actor.id, person.id)
+        if existing is None:
+            raise
+        return existing
+    return draft
+
+
+async def save_answers(db: AsyncSession, draft: CoordinationRequest, changes: dict,
+                       now: datetime) -> CoordinationRequest:
+    """Merge `changes` (JSON-able) into the draft's answers. A sent request is not changed."""
+    if draft.status != DRAFT:
+        return draft
+    draft.answers = json.dumps({**answers_of(draft), **changes}, ensure_ascii=False, sort_keys=True)
+    draft.updated_at = now
+    db.add(draft)
+    await db.flush()
+    return draft
+
+
+async def send(db: AsyncSession, draft: CoordinationRequest, person: Person, actor: Actor,
+               units: list[Unit], now: datetime) -> CoordinationRequest:
+    """Send the draft to `units` (at least one): it gets a reference and a due date (the
+    earliest promise among the units), a "received" event, an audit event and a
+    notice. Sending what was already sent changes nothing and returns it (double
+    submit, back button, two tabs)."""
+    if draft.status != DRAFT:
+        return draft
+    if not units:
+        raise ValueError("a request needs at least one unit")
+    draft.status = RECEIVED
+    draft.reference = new_reference()
+    draft.sent_at = now
+    draft.updated_at = now
+    draft.due_on = min(due_on(unit, now) for unit in units)
+    db.add(draft)
+    for unit in units:
+        db.add(RequestUnit(request_id=draft.id, unit_id=unit.id))
+    db.add(RequestEvent(request_id=draft.id, kind="received", at=now, actor_type=actor.type,
+                        actor_id=actor.id))
+    await record(db, "request.sent", actor, subject_person_id=person.id,
+                 on_behalf_of=person.id if actor.id != person.id else None,
+                 object_type="coordination_request", object_id=draft.id,
+                 detail={"units": sorted(u.id for u in units), "channel": draft.channel})
+    if actor.id != person.id:
+        await notify(db, person, "request_changed", today=local_date(now, person))
+    await db.flush()
+    return draft
+
+
+async def add_event(db: AsyncSession, request: CoordinationRequest, person: Person, kind: str,
+                    actor: Actor, now: datetime, detail: dict | None = None) -> RequestEvent:
+    """A step on the timeline (kind: one of STATUS_AFTER), the status it leads to, an audit
+    event and a notice to the person and their followers with the `requests` scope."""
+    if kind not in STATUS_AFTER:
+        raise ValueError(kind)
+    event = RequestEvent(request_id=request.id, kind=kind, at=now, actor_type=actor.type,
+                         actor_id=actor.id,
+                         detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True))
+    db.add(event)
+    request.status = STATUS_AFTER[kind]
+    request.updated_at = now
+    db.add(request)
+    await record(db, f"request.{kind}", actor, subject_person_id=person.id, on_behalf_of=person.id,
+                 object_type="coordination_request", object_id=request.id, detail=detail)
+    template = "meeting_booked" if kind == "meeting_booked" else "request_changed"
+    await notify(db, person, template, followers="requests", today=local_date(now, person))
+    await db.flush()
+    return event
+
+
+async def requests_of(db: AsyncSession, person_id: str) -> list[CoordinationRequest]:
+    """The person's sent requests, newest first (drafts are the authors' own)."""
+    return list((await db.exec(select(CoordinationRequest).where(
+        CoordinationRequest.person_id == person_id, CoordinationRequest.status != DRAFT)
+        .order_by(col(CoordinationRequest.sent_at).desc()))).all())
+
+
+async def request_of_person(db: AsyncSession, request_id: str, person_id: str) -> CoordinationRequest | None:
+    """The sent request `request_id` if it is about `person_id`, else None (never another's)."""
+    return (await db.exec(select(CoordinationRequest).where(
+        CoordinationRequest.id == request_id, CoordinationRequest.person_id == person_id,
+        CoordinationRequest.status != DRAFT))).first()
+
+
+async def timeline(db: AsyncSession, request_id: str) -> list[RequestEvent]:
+    """The request's events, oldest first."""
+    return list((await db.exec(select(RequestEvent).where(RequestEvent.request_id == request_id)
+                               .order_by(col(RequestEvent.at), col(RequestEvent.id)))).all())
+
+
+async def units_of(db: AsyncSession, request_id: str) -> list[Unit]:
+    """The units the request is addressed to, by name."""
+    return list((await db.exec(select(Unit).join(RequestUnit, RequestUnit.unit_id == Unit.id)
+                               .where(RequestUnit.request_id == request_id)
+                               .order_by(col(Unit.name)))).all())
+
+
+async def addressed_to(db: AsyncSession, request_id: str, unit_id: str) -> bool:
+    """Whether the request is addressed to the unit (its staff may see and handle it)."""
+    return (await db.exec(select(RequestUnit.id).where(RequestUnit.request_id == request_id,
+                                                       RequestUnit.unit_id == unit_id))).first() is not None

@@ -1,0 +1,1 @@
+"""Questions to a contact person: threads and messages."""
