@@ -82,6 +82,10 @@ SWEDEN_ONLY_TERMS: dict[str, str] = {
     "Digg": r"diggs?(?!\w)",
     "sjuksköterska": r"sjukskötersk[\w-]*",
     "samordnad individuell plan": r"samordnade?\s+individuella?\s+plan\w*",
+    # Finland: the named contact is the egen kontaktperson (case manager), and
+    # welfare is "vård och service" (vård- och serviceplan), not "vård och omsorg".
+    "samordnare": r"samordnar(?:e|en|ens|na|nas)(?!\w)",
+    "vård och omsorg": r"vård\s+och\s+omsorg(?!\w)",
 }
 _TERM_RES = {
     term: re.compile(rf"(?<![\w-]){pattern}", re.IGNORECASE) for term, pattern in SWEDEN_ONLY_TERMS.items()
