@@ -8,7 +8,7 @@ from tests.factories import new_person, represent
 SWEDEN_LOGIN_HINT = "Du loggar in med BankID eller Freja eID+."
 FINLAND_LOGIN_HINT = "Du loggar in med stark autentisering: med dina nätbankskoder eller ett mobilcertifikat."
 SWEDEN_SIP = "En SIP är en samordnad individuell plan."
-FINLAND_SIP = "En klientplan är en gemensam plan för din vård och omsorg."
+FINLAND_SIP = "En klientplan är en gemensam plan för din vård och service."
 
 
 def choose(client, code: str, next_: str = "/"):
