@@ -35,6 +35,7 @@ class Overview:
     thinking: bool
     last_thinking_at: datetime | None = None
     names: dict[str, str] = field(default_factory=dict)
+    thinking_by: str | None = None  # who asked to think last (a person's id), while no one has answered
 
     def state(self, unit_id: str) -> UnitState:
         return self.states.get(unit_id, UnitState())
@@ -82,6 +83,7 @@ async def overview(db: AsyncSession, person: Person, today: date) -> Overview:
         person=person, units=ordered, proposed=proposed, states=states, deciders=decide,
         seq=max((e.seq for e, _ in rows), default=0), thinking=bool(thinking_rows),
         last_thinking_at=thinking_rows[-1][1].recorded_at if thinking_rows else None, names=names,
+        thinking_by=thinking_rows[-1][1].actor_id if thinking_rows else None,
     )
 
 

@@ -190,5 +190,15 @@ def format_datetime(value: datetime, locale: str | None = None) -> str:
     return pattern % {"date": format_date(value, "date", locale), "time": format_time(value, locale)}
 
 
+def genitive(name: str) -> str:
+    """A name in the Swedish genitive: "Viola" → "Violas", "Lars" → "Lars", "Max" → "Max"
+    (no extra s after s, x or z: Språkrådet, Svenska skrivregler). Used as
+    `{{ name | genitive }}` so that a representative reads "Violas plan", not "Din plan"."""
+    name = name.strip()
+    if not name or name[-1].lower() in "sxz":
+        return name
+    return name + "s"
+
+
 def format_number(value: float, locale: str | None = None) -> str:
     return format_decimal(value, locale=_babel_locale(locale or current_locale.get()))

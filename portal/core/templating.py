@@ -143,6 +143,7 @@ def make_environment() -> Environment:
         number=i18n.format_number,
         isodate=isodate,
         isotime=isotime,
+        genitive=i18n.genitive,
     )
     return env
 

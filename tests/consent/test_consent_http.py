@@ -33,7 +33,7 @@ from tests.consent.helpers import (
     states_on_page,
     withdraw_forms,
 )
-from tests.factories import decide_directly, family, new_person, unit_ids, unit_names
+from tests.factories import decide_directly, family, new_person, represent, unit_ids, unit_names
 
 SE_UNITS = ("se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12")
 SAVED = "Klart. Ditt samtycke är sparat."
@@ -137,6 +137,22 @@ def test_thinking_is_an_answer_that_leaves_the_question_open(client, page, viola
     receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "give",
                                    "unit": [vc]}))
     assert "Du ville tänka på det" not in page(url(client.app, "consent_page")).text()
+
+
+def test_only_the_one_who_asked_to_think_reads_du_ville_tanka(client, page):
+    """A proxy asks to think; the person then reads that the question is open, not "Du ville"."""
+    person = new_person(client, units=SE_UNITS)
+    proxy = new_person(client)
+    represent(client, proxy, person, "proxy")
+    sign_in(client, proxy)
+    act_for(client, page, person.id)
+    post(client, {**consent_form(page(url(client.app, "consent_page"))), "decision": "think"})
+    assert "Du ville tänka på det" in page(url(client.app, "consent_page")).text()
+    client.cookies.clear()
+    sign_in(client, person)
+    own = page(url(client.app, "consent_page")).text()
+    assert "Du ville tänka på det" not in own
+    assert "Frågan om samtycke är inte besvarad än. Du kan svara när du vill." in own
 
 
 # --- re-authentication ---------------------------------------------------------------------
@@ -320,7 +336,11 @@ def test_two_guardians_consent_takes_effect_only_when_both_have_said_yes(
     client.cookies.clear()
     sign_in(client, second)
     act_for(client, page, child_id)
-    assert states_on_page(page(url(client.app, "consent_page")))[unit_name] == "Väntar på svar"
+    second_view = page(url(client.app, "consent_page"))
+    assert states_on_page(second_view)[unit_name] == "Väntar på svar"
+    # The guardian whose answer is missing reads it as their own, not by their name.
+    assert "Väntar på ditt svar." in second_view.text()
+    assert f"Väntar på svar från {second_name}" not in second_view.text()
     receipt = receipt_of(page, post(client, {**consent_form(page(url(client.app, "consent_page"))),
                                              "decision": "give", "unit": [unit]}))
     assert SAVED in receipt.text() and WAITS_FOR_OTHER not in receipt.text()

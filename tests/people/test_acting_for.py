@@ -107,6 +107,10 @@ def test_johan_chooses_viola_sees_the_banner_everywhere_and_switches_back(
     start = page("/")
     assert "Nu ser du uppgifter om Viola Andersson." in start.text()
     assert OWN_START not in start.text()
+    # The cards speak of Viola, not of "du": Johan reads about his mother.
+    assert _h2s(start)[:2] == ["Violas plan", "Samtycke"]
+    assert "Vi behöver ett svar innan vi kan samordna vård och omsorg för Viola." in start.text()
+    assert "Vi behöver ditt svar" not in start.text()
 
     started = events(database_url, "acting.started", demo_ids["johan"])
     assert len(started) == before + 1
@@ -399,6 +403,28 @@ def test_someone_who_only_acts_for_others_sees_them_first(client, page):
     assert OTHERS_FIRST not in start.text()
     assert _h2s(start)[:2] == ["Din plan", "Samtycke"]
     assert "Vem vill du använda tjänsten för?" in _h2s(start)
+
+
+def test_a_representative_reads_the_cards_about_the_person_not_about_du(client, page):
+    from tests.factories import VC, decide_directly, new_person, represent
+
+    son = new_person(client, units=(VC,))
+    mother = new_person(client, units=(VC,))
+    represent(client, son, mother, "proxy")
+    decide_directly(client, mother.id, "give", (VC,))
+    assert login(client, son.given_name).status_code == 303
+    assert choose(client, page, mother.name).status_code == 303
+    start = page("/")
+    assert _h2s(start)[:2] == [f"{mother.given_name}s plan", "Samtycke"]
+    assert f"Det finns samtycke till att 1 verksamhet samarbetar kring {mother.given_name}." in start.text()
+    assert "Du har sagt ja" not in start.text()
+
+
+def test_names_take_the_swedish_genitive():
+    from portal.core.i18n import genitive
+
+    assert [genitive(n) for n in ("Viola", "Lars", "Max", "Inez", "Agnes ")] == [
+        "Violas", "Lars", "Max", "Inez", "Agnes"]
 
 
 def test_someone_with_no_one_to_act_for_sees_their_own_cards(client, page):
