@@ -15,6 +15,8 @@ stored before ids existed keeps having none (its UID comes from the plan id).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
@@ -177,6 +179,25 @@ def read_section(section: str, form, unit_ids: set[str], staff_ids: set[str],
 SECTION_NAMES = ("important", "self_can", "need_help", "action_add", "action_remove",
                  "coordinator", "contact_add", "contact_remove", "relative_add",
                  "relative_remove", "follow_up", "follow_up_remove", "dates")
+
+# The draft keys each section's form writes (read_section's `changes`).
+FORM_KEYS = {
+    "important": ("important",), "self_can": ("self_can",), "need_help": ("need_help",),
+    "action_add": ("actions",), "action_remove": ("actions",), "coordinator": ("coordinator_id",),
+    "contact_add": ("contacts",), "contact_remove": ("contacts",),
+    "relative_add": ("relatives",), "relative_remove": ("relatives",),
+    "follow_up": ("follow_up",), "follow_up_remove": ("follow_up",),
+    "dates": ("start", "end", "evaluation"),
+}
+
+
+def section_base(draft: dict, section: str) -> str:
+    """A fingerprint of what the section's form was made from: sha256 (hex, 16 characters)
+    of the draft's values for FORM_KEYS[section]. A form sent back with a base that still
+    matches was made from what is saved now for that section, so saving it on top of
+    changes to other sections (another tab, a colleague) overwrites nothing."""
+    values = {key: draft.get(key) for key in FORM_KEYS[section]}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def saved_notices(changes: dict, zone: ZoneInfo) -> list[str]:

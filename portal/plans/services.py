@@ -18,6 +18,7 @@ from portal.notices.outbox import enqueue
 from portal.people.models import Person, Representation, StaffMember
 from portal.people.representation import Scope, is_valid
 from portal.plans import content as plan_content
+from portal.plans.forms import section_base
 from portal.plans.models import Plan, PlanSeen, PlanVersion
 
 
@@ -130,10 +131,14 @@ async def _conflict(db: AsyncSession, plan: Plan) -> None:
 
 
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
-                     changes: dict) -> Plan:
+                     changes: dict, *, section: str | None = None, base: str | None = None) -> Plan:
     """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict.
 
-    A revision outside 0..INT_MAX-1 (a forged form; revision + 1 is stored) is a Conflict too, without a query."""
+    With `section` and `base` (forms.section_base of the draft the form was made from):
+    when others saved since `revision` but not this section (its base still matches),
+    the changes are saved on top of theirs instead: a second tab or a colleague
+    editing another part is not a conflict. A revision outside 0..INT_MAX-1 (a forged
+    form; revision + 1 is stored) is a Conflict too, without a query."""
     if not 0 <= revision < INT_MAX:  # revision + 1 is stored: it must fit an integer
         await _conflict(db, plan)
     draft = plan_content.load(plan.draft)
@@ -145,7 +150,12 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
                 draft_updated_at=utcnow(), draft_updated_by=staff.id)
     )
     if result.rowcount != 1:
-        await _conflict(db, plan)
+        await db.refresh(plan)
+        if (section and base and plan.status != "closed"
+                and section_base(plan_content.load(plan.draft), section) == base):
+            # Only other sections changed: save on top of them (once; a further race conflicts).
+            return await save_draft(db, plan, staff, plan.draft_revision, changes)
+        raise Conflict(plan)
     await record(db, "plan.draft_saved", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
                  detail={"sections": sorted(changes)})

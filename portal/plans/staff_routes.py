@@ -18,7 +18,7 @@ from portal.notices.outbox import locale_for
 from portal.people.models import StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans import readability, services
-from portal.plans.forms import SECTION_NAMES, read_revision, read_section, saved_notices
+from portal.plans.forms import SECTION_NAMES, read_revision, read_section, saved_notices, section_base
 from portal.plans.routes import log_plan_read, plan_context
 
 REASON_MAX = 500
@@ -49,6 +49,7 @@ async def _editor(subject: Subject, plan, *, status: int = 200, errors: dict | N
     return Template("plans/editor.html", status_code=status, context={
         **context, "plan": plan, "draft": draft, "choice_units": units, "choice_staff": staff,
         "errors": errors or {}, "typed": typed or {}, "section": section, "conflict": conflict,
+        "bases": {name: section_base(draft, name) for name in SECTION_NAMES},
         "updated_by": updated_by, "lix": {s: readability.analyse(draft[s])
                                           for s in plan_content.TEXT_SECTIONS},
     })
@@ -94,7 +95,8 @@ async def plan_save_section(request: Request, person_id: FromPath[str], section:
         return await _editor(subject, plan, status=400, errors=errors, typed=typed,
                              section=section)
     try:
-        await services.save_draft(subject.db, plan, subject.viewer.staff, revision, changes)
+        await services.save_draft(subject.db, plan, subject.viewer.staff, revision, changes,
+                                  section=section, base=str(form.get("base") or "") or None)
     except services.Conflict as conflict:
         # Someone saved first: show their version and keep what this person typed.
         return await _editor(subject, conflict.plan, status=409, typed=typed,

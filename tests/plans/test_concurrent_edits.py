@@ -79,3 +79,28 @@ def test_stale_add_action_form_is_refused_and_adds_nothing(app, client, page):
                          follow_redirects=False)
     assert repeat.status_code == 409
     assert len(plan_content.load(plans_of(client, person.id)[0].draft)["actions"]) == 1
+
+
+def test_another_section_saved_from_an_older_tab_is_not_a_conflict(app, client, page):
+    """One contact person, two tabs: saving "need help" in the older tab after saving
+    "important" in the newer one keeps both (it used to say someone else saved)."""
+    person = person_with_consent(client)
+    as_staff(client, "Anna")
+    ensure_plan(client, page, person.id)
+    older = page(editor_url(client, person.id))
+    newer = page(editor_url(client, person.id))
+    assert client.post(section_url(client, person.id, "important"),
+                       data={**hidden(newer, "/avsnitt/important"), "text": "Bo kvar hemma."},
+                       follow_redirects=False).status_code == 303
+    second = client.post(section_url(client, person.id, "need_help"),
+                         data={**hidden(older, "/avsnitt/need_help"), "text": "Hjälp med mat."},
+                         follow_redirects=False)
+    assert second.status_code == 303
+    draft = plan_content.load(plans_of(client, person.id)[0].draft)
+    assert (draft["important"], draft["need_help"]) == ("Bo kvar hemma.", "Hjälp med mat.")
+    # The same section from the older tab is still a conflict: it would overwrite.
+    third = client.post(section_url(client, person.id, "important"),
+                        data={**hidden(older, "/avsnitt/important"), "text": "Gammal text."},
+                        follow_redirects=False)
+    assert third.status_code == 409
+    assert plan_content.load(plans_of(client, person.id)[0].draft)["important"] == "Bo kvar hemma."
