@@ -48,7 +48,7 @@ def test_the_person_asks_for_coordination(client, page):
     assert "Det finns inga ärenden än." in start.text()
     assert start.select_one(f"a[href='{WIZARD}']") is not None
     assert page("/").select_one("nav a[href='/arenden']") is not None  # in the menu
-    vc, soc = unit_ids(client, VC, SOC)
+    [soc] = unit_ids(client, SOC)
     check = fill_in(client, page, hard="Jag har ont & är trött <b>hela</b> tiden.\nhttps://x.example",
                     units=[soc], other="Tandläkaren", contact="phone", phone="070-123 45 67")
     assert check.h1 == "Kontrollera dina svar"
