@@ -26,6 +26,7 @@ from portal.auth.oidc import OIDCProvider
 from portal.auth.sessions import SessionMiddleware
 from portal.config import Settings, get_settings
 from portal.consent import routes as consent_routes
+from portal.coordination import routes as coordination_routes
 from portal.core import errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *,
         *auth_routes.route_handlers,
         *people_routes.route_handlers,
         *consent_routes.route_handlers,
+        *coordination_routes.route_handlers,
         *plan_routes.route_handlers,
         *plan_staff_routes.route_handlers,
         *staff_routes.route_handlers,

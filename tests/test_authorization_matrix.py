@@ -89,6 +89,12 @@ def person_only(signed_in: Expect, *, scope: str | None = None,
     return expect
 
 
+def requests_only(signed_in: Expect) -> dict[str, Expect]:
+    """Citizens get `signed_in`; Gösta, whose proxy for Viola lacks the `requests` scope, is
+    refused; those whose right ended use the pages for themselves."""
+    return {**person_only(signed_in), NO_SCOPE: FORBIDDEN}
+
+
 def staff_only(staff: Expect, *, no_consent: Expect = FORBIDDEN,
                abroad: Expect = FORBIDDEN) -> dict[str, Expect]:
     """Staff of a unit with consent get `staff`; a unit that works with the person
@@ -178,6 +184,33 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
                                                                abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),
+    # Be om samordning and Dina ärenden (the `requests` scope: Gösta has it not).
+    ("/arenden", "GET"): Row("/arenden", requests_only(OK)),
+    ("/arenden/ny", "GET"): Row("/arenden/ny", requests_only(OK)),
+    ("/arenden/ny", "POST"): Row("/arenden/ny", requests_only(BAD), note="nobody chosen"),
+    ("/arenden/ny/vad", "GET"): Row("/arenden/ny/vad", requests_only(OK)),
+    ("/arenden/ny/vad", "POST"): Row("/arenden/ny/vad", requests_only(BAD),
+                                     note="nothing written: form errors, nothing saved"),
+    ("/arenden/ny/vilka", "GET"): Row("/arenden/ny/vilka", requests_only(OK)),
+    ("/arenden/ny/vilka", "POST"): Row("/arenden/ny/vilka", requests_only(BAD)),
+    ("/arenden/ny/kontakt", "GET"): Row("/arenden/ny/kontakt", requests_only(OK)),
+    ("/arenden/ny/kontakt", "POST"): Row("/arenden/ny/kontakt", requests_only(BAD)),
+    ("/arenden/ny/samtycke", "GET"): Row("/arenden/ny/samtycke", requests_only(OK)),
+    ("/arenden/ny/samtycke", "POST"): Row(
+        "/arenden/ny/samtycke", {**requests_only(Expect(303)), ENDED_PROXY: BAD, AGED_OUT: BAD},
+        note="Viola has consented: nothing to ask, on to the next step; those who use the "
+             "page for themselves have not: form errors"),
+    ("/arenden/ny/kontrollera", "GET"): Row(
+        "/arenden/ny/kontrollera", requests_only(Expect(303)),
+        note="no complete draft: back to the first question that needs an answer"),
+    ("/arenden/ny/kontrollera", "POST"): Row(
+        "/arenden/ny/kontrollera", requests_only(Expect(303, "/arenden/ny")),
+        note="no draft named: nothing sent"),
+    ("/arenden/{request_id:str}/kvitto", "GET"): Row(
+        "/arenden/AAAAAAAAAAAAAAAAAAAAAA/kvitto", requests_only(NOT_FOUND),
+        note="a made-up request looks the same as someone else's"),
+    ("/arenden/{request_id:str}", "GET"): Row("/arenden/AAAAAAAAAAAAAAAAAAAAAA",
+                                              requests_only(NOT_FOUND)),
 }
 
 # Served files: the same for everyone.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +20,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor, record
-from portal.coordination.models import CoordinationRequest, RequestEvent, RequestUnit
+from portal.coordination.models import CoordinationRequest, Meeting, RequestEvent, RequestUnit
 from portal.core.clock import local_date
 from portal.core.workdays import add_working_days
 from portal.notices.outbox import notify
-from portal.people.models import Person, Unit
+from portal.people.models import Person, StaffMember, Unit
 
 # Letters and digits that cannot be mistaken for each other when read aloud or
 # typed from paper: no 0/O, 1/I/L.
@@ -178,3 +179,175 @@ async def addressed_to(db: AsyncSession, request_id: str, unit_id: str) -> bool:
     """Whether the request is addressed to the unit (its staff may see and handle it)."""
     return (await db.exec(select(RequestUnit.id).where(RequestUnit.request_id == request_id,
                                                        RequestUnit.unit_id == unit_id))).first() is not None
+
+
+# --- the person's side: the wizard, "Dina ärenden" and the timeline -------------------
+
+PRIMARY_CARE, SOCIAL_SERVICES = "primary_care", "social_services"
+OPEN_STATUSES = (RECEIVED, ASSIGNED, MEETING_BOOKED)
+
+
+async def units_to_offer(db: AsyncSession, person: Person) -> list[Unit]:
+    """The units near the person (their care relations), by name; when there are none,
+    the primary care and social services units of the person's country. Two queries at most."""
+    from portal.consent.models import CareRelation
+
+    near = list((await db.exec(select(Unit).join(CareRelation, CareRelation.unit_id == Unit.id)
+                               .where(CareRelation.person_id == person.id)
+                               .order_by(col(Unit.name)))).all())
+    if near:
+        return near
+    return list((await db.exec(select(Unit).where(
+        Unit.country == person.country, col(Unit.kind).in_((PRIMARY_CARE, SOCIAL_SERVICES)))
+        .order_by(col(Unit.name)))).all())
+
+
+async def addressees(db: AsyncSession, person: Person, chosen: list[str],
+                     offered: list[Unit]) -> list[Unit]:
+    """The units a request goes to: the chosen ones among `offered`; with none chosen, the
+    primary care units among `offered`, else the primary care units of the person's country."""
+    picked = [u for u in offered if u.id in set(chosen)]
+    if picked:
+        return picked
+    primary = [u for u in offered if u.kind == PRIMARY_CARE]
+    if primary:
+        return primary
+    return list((await db.exec(select(Unit).where(
+        Unit.country == person.country, Unit.kind == PRIMARY_CARE).order_by(col(Unit.name)))).all())
+
+
+async def authored_request(db: AsyncSession, request_id: str, author_id: str,
+                           person_id: str) -> CoordinationRequest | None:
+    """The request `request_id` (draft or sent) if `author_id` wrote it about `person_id`."""
+    return (await db.exec(select(CoordinationRequest).where(
+        CoordinationRequest.id == request_id, CoordinationRequest.author_id == author_id,
+        CoordinationRequest.person_id == person_id))).first()
+
+
+async def claim_draft(db: AsyncSession, draft: CoordinationRequest, now: datetime) -> bool:
+    """Take the draft for sending: True for exactly one of several concurrent sends.
+
+    A conditional UPDATE (status still "draft") locks the row on PostgreSQL until the
+    transaction ends; a second send waits, then finds it sent and gets False. The
+    draft is then read afresh (`draft` reflects the database)."""
+    from sqlalchemy import update
+
+    result = await db.exec(update(CoordinationRequest).where(
+        CoordinationRequest.id == draft.id, CoordinationRequest.status == DRAFT)
+        .values(updated_at=now))
+    await db.refresh(draft)
+    return result.rowcount == 1 and draft.status == DRAFT
+
+
+@dataclass
+class Listed:
+    """A sent request as "Dina ärenden" shows it; `registered_by` (staff, with `unit`) when
+    staff registered it after a phone call or a visit."""
+
+    request: CoordinationRequest
+    registered_by: StaffMember | None = None
+    registered_unit: Unit | None = None
+
+
+async def listed_requests(db: AsyncSession, person_id: str) -> list[Listed]:
+    """The person's sent requests, newest first, with who registered those registered by
+    staff. Two queries whatever the number of requests."""
+    requests = await requests_of(db, person_id)
+    staff_ids = {r.author_id for r in requests if r.author_type == "staff"}
+    staff = {}
+    if staff_ids:
+        staff = {s.id: (s, u) for s, u in (await db.exec(
+            select(StaffMember, Unit).join(Unit, Unit.id == StaffMember.unit_id)
+            .where(col(StaffMember.id).in_(staff_ids)))).all()}
+    return [Listed(r, *(staff.get(r.author_id, (None, None)) if r.author_type == "staff"
+                        else (None, None))) for r in requests]
+
+
+async def newest_open(db: AsyncSession, person_id: str) -> CoordinationRequest | None:
+    """The person's newest sent request that is not done (received, assigned, meeting booked)."""
+    return (await db.exec(select(CoordinationRequest).where(
+        CoordinationRequest.person_id == person_id,
+        col(CoordinationRequest.status).in_(OPEN_STATUSES))
+        .order_by(col(CoordinationRequest.sent_at).desc()).limit(1))).first()
+
+
+@dataclass
+class TimelineStep:
+    """One step of the timeline as the person sees it: the event, and what it names."""
+
+    event: RequestEvent
+    detail: dict
+    staff: StaffMember | None = None  # assigned: the contact person
+    staff_unit: Unit | None = None
+    meeting: Meeting | None = None  # meeting_booked
+    participants: list[tuple[StaffMember, Unit]] = field(default_factory=list)
+
+
+@dataclass
+class Detail:
+    """A sent request with its answers, its units, who wrote it and its timeline."""
+
+    request: CoordinationRequest
+    answers: dict
+    units: list[Unit]
+    chosen: list[Unit]  # the units the author ticked (they may differ from `units`)
+    author_person: Person | None
+    author_staff: StaffMember | None
+    author_unit: Unit | None
+    steps: list[TimelineStep]
+
+
+async def request_detail(db: AsyncSession, request: CoordinationRequest) -> Detail:
+    """Everything the request's page shows, in a fixed number of queries (about six): the
+    units, the events, the staff and meetings the events name, and the author."""
+    answers = answers_of(request)
+    units = await units_of(db, request.id)
+    events = await timeline(db, request.id)
+    details = [_json(e.detail) for e in events]
+    meeting_ids = {d.get("meeting_id") for d in details if d.get("meeting_id")}
+    meetings = {m.id: m for m in (await db.exec(select(Meeting).where(
+        col(Meeting.id).in_(meeting_ids)))).all()} if meeting_ids else {}
+    staff_ids = {d.get("staff_id") for d in details if d.get("staff_id")}
+    for meeting in meetings.values():
+        staff_ids |= {str(s) for s in _json_list(meeting.participants)}
+    if request.author_type == "staff":
+        staff_ids.add(request.author_id)
+    staff = {s.id: (s, u) for s, u in (await db.exec(
+        select(StaffMember, Unit).join(Unit, Unit.id == StaffMember.unit_id)
+        .where(col(StaffMember.id).in_(staff_ids)))).all()} if staff_ids else {}
+    chosen_ids = set(answers.get("units") or [])
+    chosen = list(await db.exec(select(Unit).where(col(Unit.id).in_(chosen_ids))
+                                 .order_by(col(Unit.name)))) if chosen_ids else []
+    steps = []
+    for event, detail in zip(events, details, strict=True):
+        step = TimelineStep(event, detail)
+        if detail.get("staff_id") in staff:
+            step.staff, step.staff_unit = staff[detail["staff_id"]]
+        meeting = meetings.get(detail.get("meeting_id"))
+        if meeting is not None:
+            step.meeting = meeting
+            step.participants = [staff[s] for s in _json_list(meeting.participants) if s in staff]
+        steps.append(step)
+    author_person = await db.get(Person, request.author_id) if request.author_type == "person" else None
+    author_staff, author_unit = staff.get(request.author_id, (None, None)) \
+        if request.author_type == "staff" else (None, None)
+    return Detail(request, answers, units, chosen, author_person, author_staff, author_unit, steps)
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _json_list(text: str) -> list:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
+
+
+# --- staff side ---

@@ -15,6 +15,7 @@ from portal.access import Scope, citizen_subject
 from portal.auth.sessions import cookie_name
 from portal.config import Settings
 from portal.consent import services as consent_services
+from portal.coordination import services as request_services
 from portal.core import i18n
 from portal.core.urls import safe_next
 from portal.people.representation import acting_rights
@@ -41,12 +42,16 @@ async def start(request: Request) -> Template:
         if plan is not None:
             current = await plan_services.version(db, plan.id, plan.current_version)
             follow_up = plan_content.load(current.content)["follow_up"] if current else None
+    open_request = None
+    if subject.may(Scope.REQUESTS):
+        open_request = await request_services.newest_open(db, person.id)
     # Someone who only acts for others (Johan for his mother) sees them first, and
     # their own cards only once there is something of their own to show.
-    own_matters = subject.by_representative or plan is not None or (
-        consent is not None and (bool(consent.states) or consent.thinking))
+    own_matters = (subject.by_representative or plan is not None or open_request is not None
+                   or (consent is not None and (bool(consent.states) or consent.thinking)))
     return Template("site/start.html", context={
         "rights": rights, "consent": consent, "plan": plan, "follow_up": follow_up,
+        "open_request": open_request,
         "this_year": str(subject.today.year),  # a date in another year is shown with its year
         "others_first": bool(rights) and not own_matters})
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.consent.helpers import act_for, sign_in
+from tests.coordination.test_request_timeline import registered_by_anna as registered_request
 from tests.factories import decide_directly, new_person, represent
 from tests.plans.helpers import as_staff, ensure_plan, forms, hidden
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
@@ -25,7 +26,8 @@ VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 # / 9 in 2 sessions, /plan 8 in 2, /samtycke 6 in 2, history 5+N in 2, staff list 6 per
 # person, staff consent page 21+N in 2)
 CEILING = {
-    "/": 9,  # viewer, rights, consent overview (5), plan, version
+    "/": 10,  # viewer, rights, consent overview (5), plan, version, newest open request
+    "/arenden": 4,  # viewer, requests, their staff authors, the draft
     "/plan": 8,  # viewer, plan, earlier plans, seen, versions, units, coordinator, publisher
     "/samtycke": 6,  # viewer, consent overview (5)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
@@ -85,7 +87,7 @@ def pages_for(client, page, app, person, proxy, staff_unit_people):
     """Statements per key page for `person` (and for staff Anna)."""
     counts = {}
     sign_in(client, person)
-    for url in ("/", "/plan", "/samtycke", "/samtycke/historik"):
+    for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden"):
         counts[url] = measure(client, app, url)
     client.cookies.clear()
     sign_in(client, proxy)
@@ -104,6 +106,7 @@ def person_with_history(client, page):
     proxy = new_person(client, units=(), prefix="Qp")
     represent(client, proxy, person, "proxy")
     decide_directly(client, person.id, "give", (VC,))
+    registered_request(client, person.id)
     as_staff(client, "Anna")
     publish(client, page, person.id, 1)
     client.cookies.clear()
@@ -132,6 +135,7 @@ def test_statements_do_not_grow_with_versions_events_or_people(client, page, app
         decide_directly(client, person.id, "withdraw", (SOC,))
     for _ in range(3):
         new_person(client, units=(VC,), prefix="Qx")
+        registered_request(client, person.id)
     client.cookies.clear()
     after = pages_for(client, page, app, person, proxy, None)
     grown = {name: (before[name].statements, after[name].statements)
