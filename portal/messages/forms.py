@@ -24,7 +24,8 @@ FORM_INCOMPLETE = N_("Formuläret var ofullständigt. Kontrollera det du skrev o
 
 @dataclass
 class MessageForm:
-    """A new question (recipient, subject, body) or a reply (body only)."""
+    """A new question (recipient, subject, body) or a reply (body only). The subject is
+    the form field `topic`: `subject` names the person the form was shown for."""
 
     recipient: str = ""
     subject: str = ""
@@ -71,7 +72,7 @@ def check_body(body: str, errors: dict[str, str], name: str = "body", *,
 def read_new_message(form, allowed: set[str]) -> MessageForm:
     """The new-question form. `allowed` holds the recipient values offered
     (`services.Recipient.value`); anything else is an error on `recipient`."""
-    data = MessageForm(recipient=_text(form, "recipient"), subject=_text(form, "subject"),
+    data = MessageForm(recipient=_text(form, "recipient"), subject=_text(form, "topic"),
                        body=_text(form, "body"))
     data.key = _key(form, data.errors)
     if data.recipient not in allowed:
@@ -80,11 +81,11 @@ def read_new_message(form, allowed: set[str]) -> MessageForm:
     # One line: a pasted line break in the subject becomes a space.
     data.subject = " ".join(data.subject.split())
     if not data.subject.strip():
-        data.errors["subject"] = N_("Skriv vad frågan gäller, med några ord.")
+        data.errors["topic"] = N_("Skriv vad frågan gäller, med några ord.")
     elif len(data.subject) > SUBJECT_MAX:
-        data.errors["subject"] = N_("Skriv vad frågan gäller med högst 120 tecken.")
+        data.errors["topic"] = N_("Skriv vad frågan gäller med högst 120 tecken.")
     elif _CONTROL.search(data.subject):
-        data.errors["subject"] = N_("Texten innehåller tecken som inte går att spara. Ta bort dem "
+        data.errors["topic"] = N_("Texten innehåller tecken som inte går att spara. Ta bort dem "
                                     "och skicka igen.")
     check_body(data.body, data.errors)
     return data
