@@ -194,3 +194,44 @@ def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
 
     return Provide(provide)
 
+
+
+# --- message threads (portal.messages): staff of the unit a thread is addressed to -------
+
+
+@dataclass
+class StaffThread:
+    """A thread opened by staff of the unit it is addressed to, and its person."""
+
+    subject: Subject
+    thread: object  # portal.messages.models.Thread
+
+
+def staff_thread(*, audit: str | None = None) -> Provide:
+    """A dependency giving the thread in the `thread_id` path parameter to staff of the unit
+    it is addressed to, with or without the person's consent (the person wrote to the
+    unit). Anything else is a 403 that looks the same whether the thread exists or not.
+    `audit` names the access-log action recorded for the read."""
+    from portal.core.inputs import is_opaque_id
+    from portal.messages.models import Thread
+
+    async def provide(request: Request) -> StaffThread:
+        viewer = _viewer(request)
+        if not viewer.is_staff:
+            raise WrongKindOfUser()
+        state = request.scope["state"]
+        db: AsyncSession = state["db"]
+        thread_id = request.path_params.get("thread_id", "")
+        thread = await db.get(Thread, thread_id) if is_opaque_id(thread_id) else None
+        if thread is None or thread.unit_id != viewer.staff.unit_id:
+            raise PermissionDeniedException()
+        person = await db.get(Person, thread.person_id)
+        if person is None:
+            raise PermissionDeniedException()
+        subject = Subject(person, viewer, db, state["time"])
+        if audit:
+            await subject.log_read(audit, "message_thread", thread.id)
+        _show_in_zone_of(person, viewer)
+        return StaffThread(subject, thread)
+
+    return Provide(provide)

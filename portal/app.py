@@ -34,6 +34,7 @@ from portal.core.logging import configure_logging
 from portal.core.paths import ValidPathParams
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
+from portal.messages import routes as message_routes
 from portal.people import representation
 from portal.people import routes as people_routes
 from portal.plans import routes as plan_routes
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *,
         *plan_routes.route_handlers,
         *plan_staff_routes.route_handlers,
         *staff_routes.route_handlers,
+        *message_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]

@@ -181,6 +181,21 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="no reason: form errors, nothing closed"),
     ("/personal/personer/{person_id:str}/plan/forhandsvisning", "GET"): Row(
         "/personal/personer/{viola}/plan/forhandsvisning", staff_only(OK)),
+    # Questions to a contact person. Gösta (NO_SCOPE) has the messages scope. The thread
+    # rows use a made-up id: it looks the same as someone else's thread (tests/messages).
+    ("/meddelanden", "GET"): Row("/meddelanden", person_only(OK)),
+    ("/meddelanden/ny", "GET"): Row("/meddelanden/ny", person_only(OK)),
+    ("/meddelanden/ny", "POST"): Row("/meddelanden/ny", person_only(BAD),
+                                     note="nothing written: form errors"),
+    ("/meddelanden/{thread_id:str}", "GET"): Row("/meddelanden/AAAAAAAAAAAAAAAAAAAAAA",
+                                                 person_only(NOT_FOUND)),
+    ("/meddelanden/{thread_id:str}", "POST"): Row("/meddelanden/AAAAAAAAAAAAAAAAAAAAAA",
+                                                  person_only(NOT_FOUND)),
+    ("/personal/meddelanden/{thread_id:str}", "GET"): Row(
+        "/personal/meddelanden/AAAAAAAAAAAAAAAAAAAAAA", staff_only(FORBIDDEN),
+        note="only staff of the thread's unit; the same 403 whether it exists or not"),
+    ("/personal/meddelanden/{thread_id:str}", "POST"): Row(
+        "/personal/meddelanden/AAAAAAAAAAAAAAAAAAAAAA", staff_only(FORBIDDEN)),
     ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
                                                                abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),

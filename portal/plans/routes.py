@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
@@ -45,6 +46,27 @@ async def log_plan_read(subject: Subject, plan, number: int) -> None:
     await subject.log_read("plan.read", "plan", plan.id, {"version": number})
 
 
+async def ask_links(subject: Subject, context: dict) -> dict[str, str]:
+    """"Skicka en fråga" beside the coordinator and each contact who is staff: "coordinator"
+    or a contact's id -> the new-question page with them chosen; none for a viewer who may
+    not use `messages` for the person."""
+    if not subject.may(Scope.MESSAGES):
+        return {}
+    from portal.messages.services import staff_contacts
+
+    def link(staff: StaffMember) -> str:
+        return "/meddelanden/ny?" + urlencode({"till": staff.unit_id, "kontakt": staff.id})
+
+    links = {"coordinator": link(context["coordinator"])} if context["coordinator"] else {}
+    contacts = context["content"]["contacts"]
+    staff = await staff_contacts(subject.db, subject.person.id, [c["name"] for c in contacts])
+    for contact in contacts:
+        found = staff.get(contact["name"].strip().casefold())
+        if found is not None:
+            links[contact["id"]] = link(found)
+    return links
+
+
 @get("/plan", dependencies=READER, name="my_plan")
 async def my_plan(subject: NamedDependency[Subject],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
@@ -63,6 +85,7 @@ async def my_plan(subject: NamedDependency[Subject],
     publisher = await db.get(StaffMember, reading.version.published_by)
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
+        "ask_links": await ask_links(subject, context),
         "publisher": publisher, "earlier": earlier, "archived": False,
         "sort_by": "date" if order == "datum" else "unit",
         # Only a version that removed a meeting says so (plans.forms, "follow_up_remove"):
