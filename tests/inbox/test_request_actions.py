@@ -69,7 +69,7 @@ def test_every_action_is_on_the_timeline_audited_and_told(client, page, handled)
     before = len(_outbox(client, person.id, follower.id))
 
     # Assign to me: the same form twice changes nothing the second time.
-    response, hidden = _post(client, page, found.id, "/tilldela", {"staff_id": anna_id})
+    _, hidden = _post(client, page, found.id, "/tilldela", {"staff_id": anna_id})
     again = client.post(f"/personal/arenden/{found.id}/tilldela", data={**hidden, "staff_id": anna_id},
                         follow_redirects=False)
     assert again.status_code == 303
@@ -94,7 +94,7 @@ def test_every_action_is_on_the_timeline_audited_and_told(client, page, handled)
     # Book the meeting (twice: one meeting), then plan made, close, reopen.
     meeting = {"date": "2027-03-05", "time": "10:00", "place": "Kalmar vårdcentral, rum 3",
                "participants": [anna_id]}
-    response, hidden = _post(client, page, found.id, "/mote", meeting)
+    _, hidden = _post(client, page, found.id, "/mote", meeting)
     assert client.post(f"/personal/arenden/{found.id}/mote", data={**hidden, **meeting},
                        follow_redirects=False).status_code == 303
 
@@ -133,7 +133,7 @@ def test_every_action_is_on_the_timeline_audited_and_told(client, page, handled)
 def test_a_stale_form_and_a_closed_request_are_refused_plainly(client, page, handled):
     from tests.factories import staff_named
 
-    person, _, found = handled
+    _, _, found = handled
     anna_id, _ = staff_named(client, "Anna")
     as_staff(client, "Anna")
     old_tab = form_data(page(f"/personal/arenden/{found.id}"), "/plan-gjord")
@@ -154,7 +154,7 @@ def test_a_stale_form_and_a_closed_request_are_refused_plainly(client, page, han
 
 
 def test_bad_input_is_shown_again_with_what_was_typed(client, page, handled):
-    person, _, found = handled
+    _, _, found = handled
     as_staff(client, "Anna")
     response, _ = _post(client, page, found.id, "/mote",
                         {"date": "2030-13-40", "time": "25:00", "place": "Rum <3>"}, status=400)
