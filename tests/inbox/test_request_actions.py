@@ -102,14 +102,18 @@ def test_every_action_is_on_the_timeline_audited_and_told(client, page, handled)
         return (await db.exec(select(Meeting).where(Meeting.request_id == found.id))).all()
 
     assert len(db_run(client, meetings)) == 1
-    _post(client, page, found.id, "/plan-gjord", {})
+    _, hidden = _post(client, page, found.id, "/plan-gjord", {})
+    assert client.post(f"/personal/arenden/{found.id}/plan-gjord", data=hidden,
+                       follow_redirects=False).status_code == 303
     _, hidden = _post(client, page, found.id, "/avsluta", {"reason": "Planen är klar och följs upp."})
     assert client.post(f"/personal/arenden/{found.id}/avsluta",
                        data={**hidden, "reason": "Planen är klar och följs upp."},
                        follow_redirects=False).status_code == 303
     closed = reload_request(client, found.id)
     assert closed.status == "closed" and closed.close_reason == "Planen är klar och följs upp."
-    _post(client, page, found.id, "/oppna", {})
+    _, hidden = _post(client, page, found.id, "/oppna", {})
+    assert client.post(f"/personal/arenden/{found.id}/oppna", data=hidden,
+                       follow_redirects=False).status_code == 303
     assert reload_request(client, found.id).status == "received"
     assert _timeline(client, found.id) == ["received", "assigned", "meeting_booked", "plan_made",
                                            "closed", "reopened"]
