@@ -195,7 +195,6 @@ def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
     return Provide(provide)
 
 
-
 # --- message threads (portal.messages): staff of the unit a thread is addressed to -------
 
 
@@ -233,5 +232,76 @@ def staff_thread(*, audit: str | None = None) -> Provide:
             await subject.log_read(audit, "message_thread", thread.id)
         _show_in_zone_of(person, viewer)
         return StaffThread(subject, thread)
+
+
+# --- staff and requests for coordination (the contact persons' inbox) ---------------------
+
+
+@dataclass
+class StaffRequest:
+    """A request for coordination as staff of a unit it is addressed to may handle it:
+    `subject` is the person it is about (without their consent overview: addressed is
+    visible, and no more about the person than the request itself)."""
+
+    subject: Subject
+    request: object  # portal.coordination.models.CoordinationRequest
+
+
+async def _staff_viewer(request: Request) -> Viewer:
+    viewer = _viewer(request)
+    if not viewer.is_staff:
+        raise WrongKindOfUser()
+    return viewer
+
+
+def staff_request(*, audit: str | None = None) -> Provide:
+    """A dependency giving the sent request in the `request_id` path parameter, with its
+    person, to staff of a unit it is addressed to (`RequestUnit`); anything else, a
+    made-up id included, is the same 404. `audit` names the access-log action."""
+    from litestar.exceptions import NotFoundException
+
+    from portal.coordination import services as coordination
+    from portal.coordination.models import CoordinationRequest
+
+    async def provide(request: Request) -> StaffRequest:
+        viewer = await _staff_viewer(request)
+        state = request.scope["state"]
+        db: AsyncSession = state["db"]
+        request_id = str(request.path_params.get("request_id", ""))
+        found = await db.get(CoordinationRequest, request_id) if request_id else None
+        if (found is None or found.status == coordination.DRAFT
+                or not await coordination.addressed_to(db, found.id, viewer.staff.unit_id)):
+            raise NotFoundException()
+        person = await db.get(Person, found.person_id)
+        subject = Subject(person, viewer, db, state["time"])
+        if audit:
+            await subject.log_read(audit, "coordination_request", found.id)
+        _show_in_zone_of(person, viewer)
+        return StaffRequest(subject, found)
+
+    return Provide(provide)
+
+
+def staff_meeting() -> Provide:
+    """A dependency giving (meeting, person) for the `meeting_id` path parameter to staff of
+    a unit its request is addressed to; anything else is the same 404. The read is logged."""
+    from litestar.exceptions import NotFoundException
+
+    from portal.coordination import services as coordination
+    from portal.coordination.models import Meeting
+
+    async def provide(request: Request) -> tuple:
+        viewer = await _staff_viewer(request)
+        state = request.scope["state"]
+        db: AsyncSession = state["db"]
+        meeting_id = str(request.path_params.get("meeting_id", ""))
+        meeting = await db.get(Meeting, meeting_id) if meeting_id else None
+        if (meeting is None or meeting.request_id is None
+                or not await coordination.addressed_to(db, meeting.request_id, viewer.staff.unit_id)):
+            raise NotFoundException()
+        person = await db.get(Person, meeting.person_id)
+        subject = Subject(person, viewer, db, state["time"])
+        await subject.log_read("meeting.calendar_by_staff", "coordination_meeting", meeting.id)
+        return meeting, subject
 
     return Provide(provide)

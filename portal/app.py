@@ -27,6 +27,7 @@ from portal.auth.sessions import SessionMiddleware
 from portal.config import Settings, get_settings
 from portal.consent import routes as consent_routes
 from portal.coordination import routes as coordination_routes
+from portal.coordination import staff_routes as coordination_staff_routes
 from portal.core import errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
@@ -34,6 +35,7 @@ from portal.core.logging import configure_logging
 from portal.core.paths import ValidPathParams
 from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
 from portal.core.templating import make_engine
+from portal.inbox import routes as inbox_routes
 from portal.messages import routes as message_routes
 from portal.people import representation
 from portal.people import routes as people_routes
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None, *,
         *plan_staff_routes.route_handlers,
         *staff_routes.route_handlers,
         *message_routes.route_handlers,
+        *inbox_routes.route_handlers,
+        *coordination_staff_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]

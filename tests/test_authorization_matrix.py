@@ -226,6 +226,33 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="a made-up request looks the same as someone else's"),
     ("/arenden/{request_id:str}", "GET"): Row("/arenden/AAAAAAAAAAAAAAAAAAAAAA",
                                               requests_only(NOT_FOUND)),
+    # The contact persons' inbox and the staff side of requests (issue 10). A request is
+    # visible to staff of the units it is addressed to, consent or not; a made-up id looks
+    # the same as a request addressed to another unit.
+    ("/personal/inkorg", "GET"): Row("/personal/inkorg", staff_only(OK, no_consent=OK, abroad=OK),
+                                     note="each unit sees its own inbox"),
+    ("/personal/arenden/{request_id:str}", "GET"): Row(
+        "/personal/arenden/AAAAAAAAAAAAAAAAAAAAAA",
+        staff_only(NOT_FOUND, no_consent=NOT_FOUND, abroad=NOT_FOUND)),
+    **{("/personal/arenden/{request_id:str}/" + action, "POST"): Row(
+        "/personal/arenden/AAAAAAAAAAAAAAAAAAAAAA/" + action,
+        staff_only(NOT_FOUND, no_consent=NOT_FOUND, abroad=NOT_FOUND))
+       for action in ("tilldela", "anteckning", "mote", "plan-gjord", "avsluta", "oppna")},
+    ("/personal/personer/{person_id:str}/arenden/ny", "GET"): Row(
+        "/personal/personer/{viola}/arenden/ny", staff_only(OK, no_consent=OK),
+        note="staff who met the person may register a request without consent: it is how "
+             "coordination starts"),
+    ("/personal/personer/{person_id:str}/arenden/ny", "POST"): Row(
+        "/personal/personer/{viola}/arenden/ny", staff_only(BAD, no_consent=BAD),
+        note="an empty form: errors, nothing sent"),
+    ("/personal/moten/{meeting_id:str}/kalender.ics", "GET"): Row(
+        "/personal/moten/AAAAAAAAAAAAAAAAAAAAAA/kalender.ics",
+        staff_only(NOT_FOUND, no_consent=NOT_FOUND, abroad=NOT_FOUND)),
+    ("/arenden/moten/{meeting_id:str}/kalender.ics", "GET"): Row(
+        "/arenden/moten/AAAAAAAAAAAAAAAAAAAAAA/kalender.ics",
+        {**person_only(NOT_FOUND), NO_SCOPE: FORBIDDEN},
+        note="the person, or a representative with the requests scope; another person's "
+             "meeting looks the same as a made-up one"),
 }
 
 # Served files: the same for everyone.

@@ -351,3 +351,139 @@ def _json_list(text: str) -> list:
 
 
 # --- staff side ---
+# The contact persons' actions on a sent request. Each is safe to repeat: asking for
+# the state the request is already in changes nothing (double submit, back button),
+# and a form made from an older state of the request is refused as stale (two tabs).
+
+
+class RequestClosed(Exception):
+    """The request is closed: reopen it before assigning, booking or marking a plan."""
+
+
+class StaleRequest(Exception):
+    """The request changed after the form was shown (`seen` is not the event count now)."""
+
+
+def check_seen(events: list[RequestEvent], seen: int | None) -> None:
+    """Raise StaleRequest unless `seen` (the event count the form was made from) is current."""
+    if seen != len(events):
+        raise StaleRequest()
+
+
+async def assign(db: AsyncSession, request: CoordinationRequest, person: Person, staff_id: str,
+                 actor: Actor, now: datetime, seen: int | None) -> bool:
+    """Assign the request to staff member `staff_id` (the caller checks they may handle it):
+    event "assigned" {"staff_id"}. False when it already was (nothing changed). Raises
+    RequestClosed for a closed request, StaleRequest for a form older than the request."""
+    if request.assigned_to == staff_id:
+        return False
+    if request.status == CLOSED:
+        raise RequestClosed()
+    check_seen(await timeline(db, request.id), seen)
+    request.assigned_to = staff_id
+    await add_event(db, request, person, "assigned", actor, now, {"staff_id": staff_id})
+    return True
+
+
+async def mark_plan_made(db: AsyncSession, request: CoordinationRequest, person: Person,
+                         plan_id: str | None, actor: Actor, now: datetime, seen: int | None) -> bool:
+    """Mark that the plan is made, linking `plan_id` (the person's open plan, or None):
+    event "plan_made" {"plan_id"}. False when already marked; RequestClosed, StaleRequest."""
+    if request.status == PLAN_MADE:
+        return False
+    if request.status == CLOSED:
+        raise RequestClosed()
+    check_seen(await timeline(db, request.id), seen)
+    request.plan_id = plan_id
+    await add_event(db, request, person, "plan_made", actor, now, {"plan_id": plan_id})
+    return True
+
+
+async def close_request(db: AsyncSession, request: CoordinationRequest, person: Person,
+                        reason: str, actor: Actor, now: datetime, seen: int | None) -> bool:
+    """Close the request with a plain reason (1-500 characters, checked by the caller; the
+    person reads it): event "closed" {"reason"}. False when already closed; StaleRequest."""
+    if request.status == CLOSED:
+        return False
+    check_seen(await timeline(db, request.id), seen)
+    request.close_reason = reason
+    await add_event(db, request, person, "closed", actor, now, {"reason": reason})
+    return True
+
+
+async def reopen_request(db: AsyncSession, request: CoordinationRequest, person: Person,
+                         actor: Actor, now: datetime, seen: int | None) -> bool:
+    """Open a closed request again (status received): event "reopened". False when it was
+    not closed; StaleRequest."""
+    if request.status != CLOSED:
+        return False
+    check_seen(await timeline(db, request.id), seen)
+    request.close_reason = None
+    await add_event(db, request, person, "reopened", actor, now)
+    return True
+
+
+async def add_note(db: AsyncSession, request: CoordinationRequest, person: Person, text_: str,
+                   actor: Actor, key: str, now: datetime):
+    """An internal note on the request (staff only; the person never sees it), stored once
+    per form (`key`, scoped to the author and person). Returns (note, duplicate)."""
+    from portal.consent.services import scoped_key
+    from portal.coordination.models import InternalNote
+
+    stored = scoped_key(actor, person.id, key)
+
+    async def existing():
+        return (await db.exec(select(InternalNote).where(InternalNote.idempotency_key == stored))).first()
+
+    found = await existing()
+    if found is not None:
+        return found, True
+    note = InternalNote(person_id=person.id, request_id=request.id, author_id=actor.id,
+                        unit_id=actor.unit_id, text=text_, idempotency_key=stored, created_at=now)
+    try:
+        async with db.begin_nested():
+            db.add(note)
+    except IntegrityError:
+        found = await existing()
+        if found is None:
+            raise
+        return found, True
+    await record(db, "request.note_added", actor, subject_person_id=person.id,
+                 on_behalf_of=person.id, object_type="coordination_request", object_id=request.id,
+                 detail={"note_id": note.id})
+    return note, False
+
+
+async def notes_of(db: AsyncSession, request_id: str) -> list:
+    """The request's internal notes with their authors: [(InternalNote, StaffMember)], oldest first."""
+    from portal.coordination.models import InternalNote
+    from portal.people.models import StaffMember
+
+    return list((await db.exec(select(InternalNote, StaffMember)
+                               .join(StaffMember, StaffMember.id == InternalNote.author_id)
+                               .where(InternalNote.request_id == request_id)
+                               .order_by(col(InternalNote.created_at), col(InternalNote.id)))).all())
+
+
+async def staff_of_units(db: AsyncSession, unit_ids: list[str]) -> list:
+    """Staff members of the units, by given name (for "assign to" and meeting participants)."""
+    from portal.people.models import StaffMember
+
+    if not unit_ids:
+        return []
+    return list((await db.exec(select(StaffMember).where(col(StaffMember.unit_id).in_(unit_ids))
+                               .order_by(col(StaffMember.given_name), col(StaffMember.family_name)))).all())
+
+
+async def register_for_person(db: AsyncSession, person: Person, actor: Actor, *, channel: str,
+                              hard: str, units: list[Unit], key: str, now: datetime) -> CoordinationRequest:
+    """A request staff register for a person they met or spoke to (`channel` phone or
+    visit), sent at once to `units` (the staff member's own first). The form's `key` is
+    kept in the answers: the same form sent again returns the request it made."""
+    for earlier in await requests_of(db, person.id):
+        if earlier.author_id == actor.id and answers_of(earlier).get("form_key") == key:
+            return earlier
+    draft = await start_draft(db, person, actor, channel=channel)
+    draft.channel = channel
+    await save_answers(db, draft, {"hard": hard, "form_key": key, "registered_by": "staff"}, now)
+    return await send(db, draft, person, actor, units, now)

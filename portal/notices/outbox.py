@@ -105,6 +105,19 @@ async def enqueue(db: AsyncSession, person: Person, template: str,
     return message
 
 
+async def enqueue_staff(db: AsyncSession, staff, template: str, *,
+                        locale: str = "sv") -> OutboxMessage | None:
+    """A notice to a staff member (`StaffMember`) at their work e-mail, e.g. a coordinator
+    told of a slipped follow-up; None when they have no address."""
+    if template not in TEMPLATES:
+        raise ValueError(template)
+    if not staff.email:
+        return None
+    message = OutboxMessage(staff_id=staff.id, template=template, locale=locale)
+    db.add(message)
+    return message
+
+
 async def notify(db: AsyncSession, person: Person, template: str, *, followers: str | None = None,
                  today: date | None = None) -> None:
     """Tell the person that something happened (`template`, one of TEMPLATES), in the
@@ -153,6 +166,17 @@ def render(message: OutboxMessage, to: str, settings: Settings,
     return email
 
 
+async def _address(db: AsyncSession, message: OutboxMessage) -> str | None:
+    """The recipient's current e-mail: the staff member's (staff_id) or the person's."""
+    if message.staff_id:
+        from portal.people.models import StaffMember
+
+        staff = await db.get(StaffMember, message.staff_id)
+        return staff.email if staff else None
+    person = await db.get(Person, message.person_id) if message.person_id else None
+    return person.email if person else None
+
+
 async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> int:
     """Send due notices, one transaction each; return how many were sent.
 
@@ -174,14 +198,14 @@ async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> 
         message = (await db.exec(query)).first()
         if message is None:
             break
-        person = await db.get(Person, message.person_id)
-        if person is None or not person.email:
+        address = await _address(db, message)
+        if not address:
             message.attempts = MAX_ATTEMPTS
             message.last_error = "no address"
             await db.commit()
             continue
         try:
-            await aiosmtplib.send(render(message, person.email, settings),
+            await aiosmtplib.send(render(message, address, settings),
                                   hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
         except Exception as exc:
             message.attempts += 1
@@ -204,6 +228,10 @@ async def run_worker(sessionmaker, settings: Settings, interval: float = 5.0) ->
     while True:
         try:
             async with sessionmaker() as db:
+                from portal.plans.follow_ups import check_follow_ups
+
+                await check_follow_ups(db, utcnow())
+                await db.commit()
                 await deliver_due(db, settings)
         except asyncio.CancelledError:
             raise

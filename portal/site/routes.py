@@ -29,7 +29,11 @@ async def start(request: Request) -> Template:
     if viewer is None:
         return Template("site/start_anonymous.html")
     if viewer.is_staff:
-        return Template("site/start_staff.html")
+        from portal.inbox.queries import counts_for_start
+
+        counts = await counts_for_start(request.scope["state"]["db"], viewer.staff, viewer.unit,
+                                        request.scope["state"]["time"].now)
+        return Template("site/start_staff.html", context={"inbox_counts": counts})
     subject = await citizen_subject(request)  # the start page shows what each scope allows
     db, person = subject.db, subject.person
     rights = await acting_rights(db, viewer.person.id, subject.time.now)
