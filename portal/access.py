@@ -233,6 +233,8 @@ def staff_thread(*, audit: str | None = None) -> Provide:
         _show_in_zone_of(person, viewer)
         return StaffThread(subject, thread)
 
+    return Provide(provide)
+
 
 # --- staff and requests for coordination (the contact persons' inbox) ---------------------
 
