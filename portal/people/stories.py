@@ -237,6 +237,54 @@ async def _already_told(db: AsyncSession, person: Person) -> bool:
     return bool(acts or told)
 
 
+async def _requests_and_questions(db: AsyncSession, people: dict[str, Person],
+                                  units: dict[str, Unit], staff: dict[str, StaffMember]) -> None:
+    """One request for coordination in progress and one answered question, told once:
+
+    - Johan asked for coordination for Viola four days ago (Gösta needs more help at home);
+      Anna Berg at Kalmar vårdcentral has taken it.
+    - Peter asked Socialtjänsten about his flat two days ago; Maria Ek answered.
+    Both go through the services, so the timelines, notices and audit chains are real."""
+    from portal.coordination import services as requests
+    from portal.coordination.models import CoordinationRequest
+    from portal.messages import services as messages
+    from portal.messages.models import Thread
+
+    viola, johan, peter = people["viola"], people["johan"], people["peter"]
+    anna, maria = staff["Anna"], staff["Maria"]
+    vc, soc = units["se-kalmar-vc"], units["se-kalmar-soc"]
+    told = (await db.exec(select(func.count()).select_from(CoordinationRequest).where(
+        CoordinationRequest.person_id == viola.id))).one()
+    if not told:
+        sent = datetime.combine(date.today() - timedelta(days=4), time(8, 40), UTC)
+        johan_acts = Actor("person", johan.id, "proxy")
+        draft = await requests.start_draft(db, viola, johan_acts)
+        await requests.save_answers(db, draft, {
+            "hard": ("Pappa Gösta har fått det svårare med sin Parkinson. Mamma orkar inte "
+                     "hjälpa honom själv längre, och hon blir orolig på nätterna."),
+            "units": [vc.id, soc.id], "other": "", "unknown": False, "units_answered": True,
+            "contact": "phone", "phone": "070-123 45 67", "times": "Vardagar efter kl. 16",
+            "consent": "given"}, sent)
+        request = await requests.send(db, draft, viola, johan_acts, [vc, soc], sent)
+        anna_acts = Actor("staff", anna.id, "staff", anna.unit_id)
+        await requests.assign(db, request, viola, anna.id, anna_acts, sent + timedelta(days=1),
+                              seen=len(await requests.timeline(db, request.id)))
+    asked = (await db.exec(select(func.count()).select_from(Thread).where(
+        Thread.person_id == peter.id))).one()
+    if not asked:
+        when = datetime.combine(date.today() - timedelta(days=2), time(9, 15), UTC)
+        thread = await messages.start_thread(
+            db, person=peter, unit=soc, staff_id=maria.id, subject="Visning av lägenhet",
+            body="Hej Maria! När är visningen av lägenheten på Norra vägen? Kan Karin följa med?",
+            actor=Actor("person", peter.id, "self"), key="demo-peter-question", now=when)
+        await messages.post(
+            db, thread, person=peter, unit=soc,
+            body=("Hej Peter! Visningen är på torsdag kl. 14. Karin får gärna följa med. "
+                  "Jag möter er utanför porten."),
+            actor=Actor("staff", maria.id, "staff", maria.unit_id), key="demo-maria-answer",
+            now=when + timedelta(hours=3))
+
+
 async def load_stories(db: AsyncSession, people: dict[str, Person]) -> int:
     """Tell each story that has not been told yet; return how many were told."""
     units = {u.code: u for u in (await db.exec(select(Unit))).all()}
@@ -267,5 +315,6 @@ async def load_stories(db: AsyncSession, people: dict[str, Person]) -> int:
             await plans.publish(db, plan, coordinator, plan.draft_revision)
             await db.refresh(plan)
         told += 1
+    await _requests_and_questions(db, people, units, staff)
     return told
 

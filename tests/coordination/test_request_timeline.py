@@ -84,6 +84,11 @@ def test_the_timeline_names_the_contact_person_the_meeting_and_the_plan(client, 
     assert "tisdag 8 december 2026, kl. 10.00–11.00" in text
     assert "Kalmar vårdcentral, rum 4" in text
     assert "Maria Ek, Socialtjänsten i Kalmar kommun" in text
+    # The person can put the meeting in their calendar from the timeline.
+    link = booked.select_one("ol.timeline a[download]")
+    assert link is not None and link["href"] == f"/arenden/moten/{meeting_id}/kalender.ics"
+    calendar = client.get(link["href"])
+    assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
     assert "Ett samordningsmöte är bokat." in page("/").text()
     step(client, request_id, who.id, "plan_made", {})
     made = page(f"/arenden/{request_id}")

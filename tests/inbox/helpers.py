@@ -21,7 +21,7 @@ def as_staff(client, given: str) -> None:
 
 
 def send_request(client, person_id: str, *codes: str, hard: str = "Jag orkar inte ringa alla.",
-                 actor: Actor | None = None) -> CoordinationRequest:
+                 actor: Actor | None = None, answers: dict | None = None) -> CoordinationRequest:
     """A request about the person, sent by the person (or `actor`) to the units with `codes`,
     at the app clock's now."""
     now = client.app.state.clock.now()
@@ -31,7 +31,7 @@ def send_request(client, person_id: str, *codes: str, hard: str = "Jag orkar int
         who = actor or Actor("person", person.id, "self")
         units = list((await db.exec(select(Unit).where(col(Unit.code).in_(codes)))).all())
         draft = await services.start_draft(db, person, who)
-        await services.save_answers(db, draft, {"hard": hard}, now)
+        await services.save_answers(db, draft, {"hard": hard, **(answers or {})}, now)
         return await services.send(db, draft, person, who, units, now)
 
     return db_run(client, work)

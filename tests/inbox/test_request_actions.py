@@ -224,3 +224,17 @@ def test_meeting_ics_is_in_the_persons_zone_with_uid_and_sequence(client, page, 
     assert client.get(f"/arenden/moten/{meeting_id}/kalender.ics").status_code == 404
     as_staff(client, "Maria")
     assert client.get(f"/personal/moten/{meeting_id}/kalender.ics").status_code == 404
+
+
+def test_staff_see_every_answer_the_person_gave(client, page):
+    """How to reach the person, whom else they see and their consent answer: on the staff page."""
+    person = new_person(client, units=(VC,), prefix="Rw")
+    found = send_request(client, person.id, VC, answers={
+        "other": "Min <b>tandläkare</b>", "unknown": False, "contact": "phone",
+        "phone": "070-765 43 21", "times": "Efter kl. 16", "consent": "later"})
+    as_staff(client, "Anna")
+    shown = page(f"/personal/arenden/{found.id}")
+    text = shown.text()
+    assert "Per telefon: 070-765 43 21, Efter kl. 16" in text
+    assert "Min <b>tandläkare</b>" in text and shown.select_one("main b") is None
+    assert "Vill svara senare" in text

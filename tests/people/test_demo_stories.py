@@ -96,6 +96,15 @@ async def _facts(db, ids) -> dict:
                 select(ConsentAct).where(ConsentAct.person_id == person.id)
                 .order_by(ConsentAct.recorded_at))).all()],
         }
+    from portal.coordination.models import CoordinationRequest
+    from portal.messages.models import Message, Thread
+
+    facts["requests"] = [(r.status, r.author_id, r.assigned_to is not None) for r in (await db.exec(
+        select(CoordinationRequest).where(CoordinationRequest.person_id == ids["viola"]))).all()]
+    threads = (await db.exec(select(Thread).where(Thread.person_id == ids["peter"]))).all()
+    facts["threads"] = [(t.waiting_for, [m.author_type for m in (await db.exec(
+        select(Message).where(Message.thread_id == t.id).order_by(Message.created_at))).all()])
+        for t in threads]
     facts["ids"] = ids
     return facts
 
@@ -142,3 +151,10 @@ def test_the_finnish_people_have_plans(fresh_demo, key):
 @pytest.mark.parametrize("key", ["johan", "amina"])
 def test_those_who_only_act_for_others_have_no_story_of_their_own(fresh_demo, key):
     assert fresh_demo[key]["versions"] == 0 and fresh_demo[key]["acts"] == []
+
+
+def test_the_demo_has_a_request_in_progress_and_an_answered_question(fresh_demo):
+    """Johan's request for Viola is taken by a contact person; Peter's question is answered."""
+    ids = fresh_demo["ids"]
+    assert fresh_demo["requests"] == [("assigned", ids["johan"], True)]
+    assert fresh_demo["threads"] == [("person", ["person", "staff"])]
