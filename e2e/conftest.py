@@ -13,6 +13,10 @@ Helpers for the tests:
     check_both(page, name) check() in the current language variant, switch with the
                            footer link to the other one, check() there, switch back
 
+Notices: the server sends its outbox to a real SMTP server in the test session
+(aiosmtpd on 127.0.0.1, the `mailbox` fixture); `mailbox.wait_for(address)` waits
+until mail to that address has arrived.
+
 Console errors (CSP violations are reported there) and uncaught page errors
 fail the test: `check()` asserts there are none so far, and every page is
 checked again when its test ends. `allow_console(page, regex)` excuses an
@@ -74,6 +78,38 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) that keeps what the portal's outbox worker sends."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.received: list = []
+        self.port = _free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        from email import message_from_bytes, policy
+
+        return [message_from_bytes(e.original_content, policy=policy.default)
+                for e in list(self.received) if address in e.rcpt_tos]
+
+    def wait_for(self, address: str, at_least: int = 1, timeout: float = 30.0) -> list:
+        """The mail to `address`, once at least `at_least` have arrived (the worker sends
+        every few seconds); fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < at_least:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{at_least} notice(s) to {address} did not arrive within {timeout:.0f} s "
+                            f"(got {len(self.to(address))})", pytrace=False)
+            time.sleep(0.25)
+        return self.to(address)
+
+
 def _server_env(tmp: Path, port: int) -> dict[str, str]:
     # Nothing from the developer's own PORTAL_* settings leaks in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
@@ -108,10 +144,22 @@ def _healthy(url: str) -> bool:
 
 
 class Server:
-    def __init__(self, process: subprocess.Popen, url: str, log_path: Path) -> None:
+    def __init__(self, process: subprocess.Popen, url: str, log_path: Path,
+                 env: dict[str, str] | None = None) -> None:
         self.process = process
         self.url = url
         self.log_path = log_path
+        self.env = env or {}
+
+    def python(self, code: str) -> str:
+        """Run `code` in a Python process with the server's settings (its database): for
+        what a journey needs that no page makes, e.g. time having passed. Returns stdout."""
+        result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=self.env,
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            pytest.fail(f"setting up the journey failed:\n{result.stdout}\n{result.stderr}",
+                        pytrace=False)
+        return result.stdout
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -123,13 +171,16 @@ class Server:
                         f"{self.output()}", pytrace=False)
 
 
-def start_portal(tmp: Path, demo_args: list[str]) -> Iterator[Server]:
+def start_portal(tmp: Path, demo_args: list[str], mailbox: Mailbox | None = None) -> Iterator[Server]:
     """Migrate a fresh SQLite database in `tmp`, load `python -m portal demo *demo_args`,
     run `python -m portal serve` on a free port and yield it once /healthz answers;
-    stopped (terminate, then kill) when the generator is closed."""
+    stopped (terminate, then kill) when the generator is closed. With `mailbox`, the
+    server's notices go to it over SMTP."""
     (tmp / "sessions").mkdir(exist_ok=True)
     port = _free_port()
     env = _server_env(tmp, port)
+    if mailbox is not None:
+        env.update({"PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(mailbox.port)})
     url = f"http://127.0.0.1:{port}"
     _run(["migrate"], env)
     _run(["demo", *demo_args], env)
@@ -146,7 +197,7 @@ def start_portal(tmp: Path, demo_args: list[str]) -> Iterator[Server]:
                 pytest.fail(f"the portal server {state}; its output:\n"
                             f"{log_path.read_text(errors='replace')}", pytrace=False)
             time.sleep(0.1)
-        yield Server(server, url, log_path)
+        yield Server(server, url, log_path, env)
     finally:
         server.terminate()
         try:
@@ -157,12 +208,21 @@ def start_portal(tmp: Path, demo_args: list[str]) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server the journeys' portal sends its notices to."""
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[Server]:
     """The real server, migrated and with the demo people, for the whole session.
 
     The journeys start from the people alone (consent from scratch, plans written in
     the test); test_first_run.py starts its own server with the stories."""
-    yield from start_portal(tmp_path_factory.mktemp("portal-e2e"), ["--people-only"])
+    yield from start_portal(tmp_path_factory.mktemp("portal-e2e"), ["--people-only"], mailbox)
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
+from conftest import allow_console, check_both
 from playwright.sync_api import Page, expect
-
-from e2e.conftest import allow_console, check_both
-from e2e.test_consent_journeys import log_in
+from test_consent_journeys import log_in
 
 
 def test_johan_asks_for_coordination_for_viola(phone: Page) -> None:

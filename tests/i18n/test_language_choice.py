@@ -122,3 +122,17 @@ def test_acting_for_someone_in_finland_keeps_ones_own_variant(client, page):
     represent(client, swede, finn, "proxy")
     assert login(client, swede.given_name).status_code == 303
     assert page("/").soup.html["lang"] == "sv"
+
+
+def test_the_language_switch_keeps_the_pages_query_but_never_a_logins(client, page):
+    """A filter (?visa=new) survives switching variant; the login callback's one-time
+    code and state are never put in a link."""
+    from urllib.parse import parse_qs, urlsplit
+
+    def next_of(shown) -> str:
+        link = shown.select_one('.language-switch a[lang="sv-FI"]')["href"]
+        return parse_qs(urlsplit(link).query)["next"][0]
+
+    assert next_of(page("/kontakt?visa=new")) == "/kontakt?visa=new"
+    failed = client.get("/auth/callback/citizen?code=secret-code&state=secret-state")
+    assert "secret-code" not in failed.text and "secret-state" not in failed.text
