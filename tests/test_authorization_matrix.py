@@ -175,6 +175,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="no reason: form errors, nothing closed"),
     ("/personal/personer/{person_id:str}/plan/forhandsvisning", "GET"): Row(
         "/personal/personer/{viola}/plan/forhandsvisning", staff_only(OK)),
+    # Notice settings: always the signed-in person's own, whoever they act for.
+    ("/installningar", "GET"): Row("/installningar", person_only(OK)),
+    ("/installningar", "POST"): Row("/installningar", person_only(Expect(409)),
+                                    note="no revision in the form: a stale form, nothing saved"),
     ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
                                                                abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),
