@@ -45,8 +45,8 @@ from portal.core import i18n
 from portal.core.clock import local_date
 from portal.core.i18n import N_
 from portal.core.ids import utcnow
-from portal.notices.models import OutboxMessage
 from portal.notices import sms
+from portal.notices.models import OutboxMessage
 from portal.people.models import Person, StaffMember
 
 log = logging.getLogger("portal.notices")
