@@ -36,7 +36,12 @@ NO_SMS = N_("Det går inte att få sms från SIP-portalen än. Välj e-post elle
 
 
 class StaleForm(Exception):
-    """The settings changed after the form was shown (another tab): nothing saved."""
+    """The settings changed after the form was shown (another tab): nothing saved;
+    `person` holds the settings as they are now."""
+
+    def __init__(self, person: Person) -> None:
+        super().__init__("stale settings form")
+        self.person = person
 
 
 @dataclass
@@ -116,15 +121,17 @@ async def save(db: AsyncSession, person: Person, data: SettingsForm, sms_enabled
 
     Returns Saved(changed=False) when the form asks for what is already stored (a double
     submit); raises StaleForm when the form was shown for other settings."""
-    if db.bind.dialect.name == "postgresql":
-        # Two posts at once: the second waits here and then sees the first one's result.
-        await db.refresh(person, with_for_update=True)
+    # The row as stored now, locked on PostgreSQL: of two posts at once the second waits
+    # here and then sees the first one's result. (`person` may be the viewer's detached copy.)
+    locked = db.bind.dialect.name == "postgresql"
+    person = await db.get(Person, person.id, populate_existing=True,
+                          with_for_update=True if locked else None)
     wanted_email, wanted_sms = "email" in data.channels, "sms" in data.channels
     wanted = (data.clean_email, data.clean_phone, wanted_email, wanted_sms)
     if wanted == (person.email, person.phone, person.notify_email, person.notify_sms):
         return Saved(changed=False)
     if not _REVISION.fullmatch(data.revision) or data.revision != revision_of(person):
-        raise StaleForm()
+        raise StaleForm(person)
     old_email, old_phone = person.email, person.phone
     email_changed, phone_changed = data.clean_email != old_email, data.clean_phone != old_phone
     person.email, person.phone = data.clean_email, data.clean_phone

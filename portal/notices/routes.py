@@ -40,8 +40,8 @@ async def notice_settings(request: Request, viewer: NamedDependency[Viewer],
         return _page(viewer, settings, form, status=400)
     try:
         saved = await preferences.save(db, person, form, settings.sms_enabled)
-    except preferences.StaleForm:
-        fresh = preferences.form_for(person)
+    except preferences.StaleForm as stale:
+        fresh = preferences.form_for(stale.person)
         return _page(viewer, settings, fresh, status=409, stale=True)
     session = request.scope["state"]["session"]
     session.flash(N_("Dina inställningar är sparade."), "success")

@@ -157,9 +157,11 @@ def test_each_server_down_for_a_while_delays_notices_and_loses_none(notice_clien
     assert sms_server.received == []
 
     sms_server.down = False
-    later += timedelta(hours=1)
-    assert deliver(client, later, monkeypatch) == 3
-    assert deliver(client, later + timedelta(hours=1), monkeypatch) == 0
+    sent = 0
+    for _ in range(6):  # rounds until nothing is left (a round may meet a passing hiccup)
+        later += timedelta(hours=1)
+        sent += deliver(client, later, monkeypatch)
+    assert sent == 3
     for person in people:
         assert len(smtp.inbox.to(person.email)) == 1
         assert len(sms_server.to(numbers[person.id])) == 1
