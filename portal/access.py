@@ -43,7 +43,8 @@ from portal.core.clock import RequestTime, zone_of
 from portal.people.models import Person
 from portal.people.representation import Scope
 
-__all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "citizen_subject", "staff_subject"]
+__all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "citizen_subject", "own_account",
+           "staff_subject"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -159,6 +160,25 @@ def acting_for(scope: Scope | None = None) -> Provide:
 
     async def provide(request: Request) -> Subject:
         return await citizen_subject(request, scope)
+
+    return Provide(provide)
+
+
+def own_account() -> Provide:
+    """A dependency giving the signed-in citizen's own `Viewer`, whoever they act for: for
+    what is personal, such as how they get notices (`viewer.person` is the one to change).
+
+    Raises LoginRequired for a visitor, WrongKindOfUser for staff, and WrongSubject when
+    an unsafe request was made from a page shown for someone else (another tab)."""
+
+    async def provide(request: Request) -> Viewer:
+        viewer = _viewer(request)
+        if viewer.is_staff:
+            raise WrongKindOfUser()
+        if request.method in UNSAFE_METHODS and await _sent_subject(request) != viewer.acting_for.id:
+            raise WrongSubject(viewer.acting_for)
+        _show_in_zone_of(viewer.person, viewer)
+        return viewer
 
     return Provide(provide)
 

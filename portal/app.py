@@ -37,6 +37,7 @@ from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddle
 from portal.core.templating import make_engine
 from portal.inbox import routes as inbox_routes
 from portal.messages import routes as message_routes
+from portal.notices import routes as notice_routes
 from portal.people import representation
 from portal.people import routes as people_routes
 from portal.plans import routes as plan_routes
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *,
     clock = clock or Clock()
     engine = make_async_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
+    sessionmaker.configure(info={"sms_enabled": settings.sms_enabled})  # portal.notices.outbox
     store = store or make_store(settings)
     providers = {
         "citizen": OIDCProvider(settings.client("citizen"), http_transport),
@@ -114,6 +116,7 @@ def create_app(settings: Settings | None = None, *,
         *message_routes.route_handlers,
         *inbox_routes.route_handlers,
         *coordination_staff_routes.route_handlers,
+        *notice_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]
@@ -125,7 +128,7 @@ def create_app(settings: Settings | None = None, *,
     worker: dict = {}
 
     async def start_outbox_worker() -> None:
-        if settings.smtp_host:
+        if settings.smtp_host or settings.sms_enabled:
             from portal.notices.outbox import run_worker
 
             worker["task"] = asyncio.create_task(run_worker(sessionmaker, settings))

@@ -98,11 +98,21 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "SIP-portalen <noreply@sip-portal.invalid>"
+    # SMS through 46elks' HTTP API (portal/notices/sms.py); an empty URL means no SMS.
+    sms_url: str = ""
+    sms_user: str = ""
+    sms_password: str = ""
+    sms_sender: str = "SIPportal"
     age_rules: AgeRules = field(default_factory=AgeRules)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def sms_enabled(self) -> bool:
+        """Whether notices may go by SMS (a provider is configured)."""
+        return bool(self.sms_url)
 
     @property
     def default_locale(self) -> str:
@@ -136,8 +146,20 @@ class Settings:
         for client in (self.citizen, self.staff):
             if not client.accepted_acr:
                 raise ConfigError(f"PORTAL_{client.name.upper()}_ACCEPTED_ACR lists no level of assurance")
+        if self.sms_url:
+            from portal.notices.sms import SENDER
+
+            if not SENDER.fullmatch(self.sms_sender):
+                raise ConfigError("PORTAL_SMS_SENDER must be 3-11 letters and digits starting with "
+                                  "a letter, or a phone number such as +46701234567")
+            if not self.sms_url.startswith(("https://", "http://")):
+                raise ConfigError("PORTAL_SMS_URL must be an http(s) address")
+            if not (self.sms_user and self.sms_password):
+                raise ConfigError("PORTAL_SMS_URL needs PORTAL_SMS_USER and PORTAL_SMS_PASSWORD")
         if self.production:
             problems = []
+            if self.sms_url and not self.sms_url.startswith("https://"):
+                problems.append("PORTAL_SMS_URL must use https in production")
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
                 problems.append("PORTAL_SECRET_KEY must be set to 32 or more random characters")
             if self.dev_idp:
@@ -200,6 +222,10 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         smtp_host=get("PORTAL_SMTP_HOST", ""),
         smtp_port=int(get("PORTAL_SMTP_PORT", "25")),
         mail_from=get("PORTAL_MAIL_FROM", defaults.mail_from),
+        sms_url=get("PORTAL_SMS_URL", "").rstrip("/"),
+        sms_user=get("PORTAL_SMS_USER", ""),
+        sms_password=get("PORTAL_SMS_PASSWORD", ""),
+        sms_sender=get("PORTAL_SMS_SENDER", defaults.sms_sender),
         age_rules=AgeRules(
             guardian_until=tuple((c, int(get(f"PORTAL_GUARDIAN_AGE_LIMIT_{c}", age)))
                                  for c, age in defaults.age_rules.guardian_until),

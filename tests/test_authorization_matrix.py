@@ -196,6 +196,10 @@ ROUTES: dict[tuple[str, str], Row] = {
         note="only staff of the thread's unit; the same 403 whether it exists or not"),
     ("/personal/meddelanden/{thread_id:str}", "POST"): Row(
         "/personal/meddelanden/AAAAAAAAAAAAAAAAAAAAAA", staff_only(FORBIDDEN)),
+    # Notice settings: always the signed-in person's own, whoever they act for.
+    ("/installningar", "GET"): Row("/installningar", person_only(OK)),
+    ("/installningar", "POST"): Row("/installningar", person_only(Expect(409)),
+                                    note="no revision in the form: a stale form, nothing saved"),
     ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
                                                                abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),

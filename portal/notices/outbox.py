@@ -12,6 +12,19 @@ notice, the same on every retry so a receiver can drop a duplicate sent after a
 lost reply) and `Auto-Submitted: auto-generated` (RFC 3834 5, so that
 auto-responders do not answer it). The text ends with FOOTER: replies are not
 read, and the portal's address (settings.base_url).
+
+Channels: `enqueue` writes one row per channel the person chose (Person.notify_email
+with an e-mail address; Person.notify_sms with a mobile number, when an SMS provider is
+configured: the session's `info["sms_enabled"]`, set by create_app). An SMS is one short
+line per template (SMS_TEXTS) in the recipient's locale, sent through
+`portal.notices.sms`. `enqueue_staff` writes an e-mail row to a staff member
+(StaffMember.email). A row with `to_address` goes there instead of the recipient's
+current address (a change of address is confirmed to the old one).
+
+Delivery is at least once: a row is marked sent in the transaction that locked it, so a
+crash between sending and committing sends it again (the e-mail with the same
+Message-ID, so receivers can drop the duplicate); it is never lost. A row waits while
+its channel is not configured in the worker (no SMTP host, no SMS provider).
 """
 
 from __future__ import annotations
@@ -32,11 +45,16 @@ from portal.core import i18n
 from portal.core.clock import local_date
 from portal.core.i18n import N_
 from portal.core.ids import utcnow
+from portal.notices import sms
 from portal.notices.models import OutboxMessage
-from portal.people.models import Person
+from portal.people.models import Person, StaffMember
 
 log = logging.getLogger("portal.notices")
-MAX_ATTEMPTS = 8
+# Retries back off from one minute to at most an hour: about three days of trying
+# before a row is given up (an outage of SMTP or the SMS provider loses nothing).
+MAX_ATTEMPTS = 80
+MAX_BACKOFF = timedelta(hours=1)
+EMAIL, SMS = "email", "sms"
 
 TEMPLATES = {
     "consent_changed": (
@@ -85,6 +103,27 @@ TEMPLATES = {
     ),
 }
 
+# One short line per template: no name, no unit, no text (an SMS is often read on a
+# locked screen).
+SMS_TEXTS = {
+    "consent_changed": N_("SIP-portalen: Något har ändrats om samtycke. Logga in för att se vad."),
+    "consent_reminder": N_("SIP-portalen: Påminnelse om en fråga om samtycke. Logga in för att "
+                           "se den."),
+    "plan_published": N_("SIP-portalen: Det finns en ny version av en plan. Logga in för att "
+                         "läsa den."),
+    "consent_waiting": N_("SIP-portalen: En fråga om samtycke väntar på ditt svar. Logga in "
+                          "för att se den."),
+    "message_answered": N_("SIP-portalen: Du har ett nytt meddelande. Logga in för att läsa det."),
+    "request_changed": N_("SIP-portalen: Det har hänt något i ett ärende. Logga in för att se "
+                          "vad."),
+    "meeting_booked": N_("SIP-portalen: Det finns en tid för ett samordningsmöte. Logga in för "
+                         "att se när."),
+    "follow_up_overdue": N_("SIP-portalen: En uppföljning har inte blivit av. Logga in och se "
+                            "din inkorg."),
+    "contact_changed": N_("SIP-portalen: Dina kontaktuppgifter har ändrats. Var det inte du? "
+                          "Logga in och ändra dem."),
+}
+
 FOOTER = N_("Det här är ett automatiskt meddelande. Svar till den här adressen läses inte. "
             "Du når SIP-portalen på %(address)s")
 
@@ -93,27 +132,48 @@ def locale_for(person: Person) -> str:
     return "sv_FI" if person.country == "FI" else "sv"
 
 
+def sms_enabled(db: AsyncSession) -> bool:
+    """Whether this app sends SMS (create_app puts it in every session's info)."""
+    return bool(db.info.get("sms_enabled"))
+
+
 async def enqueue(db: AsyncSession, person: Person, template: str,
-                  delay: timedelta | None = None) -> OutboxMessage | None:
+                  delay: timedelta | None = None) -> list[OutboxMessage]:
+    """Queue notice `template` (one of TEMPLATES) to `person` in the caller's transaction:
+    one row per channel they chose and can be reached on (see the module docstring);
+    `delay` puts the first attempt later. Returns the rows (none: the person gets no
+    notices). Raises ValueError for an unknown template."""
+    channels = []
+    if person.notify_email and person.email:
+        channels.append(EMAIL)
+    if person.notify_sms and person.phone and sms_enabled(db):
+        channels.append(SMS)
+    return [enqueue_to(db, person, template, channel, delay=delay) for channel in channels]
+
+
+def enqueue_to(db: AsyncSession, person: Person, template: str, channel: str,
+               to_address: str | None = None, delay: timedelta | None = None) -> OutboxMessage:
+    """One row: `template` to `person` by `channel` (EMAIL or SMS), to `to_address` (an
+    e-mail address or an E.164 number) instead of their current one when given."""
     if template not in TEMPLATES:
         raise ValueError(template)
-    if not person.email:
-        return None
     message = OutboxMessage(person_id=person.id, template=template, locale=locale_for(person),
+                            channel=channel, to_address=to_address,
                             next_attempt_at=utcnow() + (delay or timedelta(0)))
     db.add(message)
     return message
 
 
-async def enqueue_staff(db: AsyncSession, staff, template: str, *,
+async def enqueue_staff(db: AsyncSession, staff: StaffMember, template: str,
                         locale: str = "sv") -> OutboxMessage | None:
-    """A notice to a staff member (`StaffMember`) at their work e-mail, e.g. a coordinator
-    told of a slipped follow-up; None when they have no address."""
+    """Queue notice `template` by e-mail to a staff member (StaffMember.email), e.g.
+    follow_up_overdue to a coordinator, in `locale` ("sv" or "sv_FI": the unit's
+    country). None when the staff member has no e-mail address."""
     if template not in TEMPLATES:
         raise ValueError(template)
     if not staff.email:
         return None
-    message = OutboxMessage(staff_id=staff.id, template=template, locale=locale)
+    message = OutboxMessage(staff_id=staff.id, template=template, locale=locale, channel=EMAIL)
     db.add(message)
     return message
 
@@ -166,23 +226,57 @@ def render(message: OutboxMessage, to: str, settings: Settings,
     return email
 
 
-async def _address(db: AsyncSession, message: OutboxMessage) -> str | None:
-    """The recipient's current e-mail: the staff member's (staff_id) or the person's."""
-    if message.staff_id:
-        from portal.people.models import StaffMember
+def render_sms(message: OutboxMessage) -> str:
+    """The notice as an SMS text in its locale (SMS_TEXTS)."""
+    return i18n.translations(message.locale).gettext(SMS_TEXTS[message.template])
 
+
+def ready_channels(settings: Settings) -> list[str]:
+    """The channels this worker can send on: e-mail with an SMTP host, SMS with a provider."""
+    return [channel for channel, ready in ((EMAIL, bool(settings.smtp_host)),
+                                           (SMS, settings.sms_enabled)) if ready]
+
+
+async def address_of(db: AsyncSession, message: OutboxMessage) -> str | None:
+    """Where the row goes now: its `to_address`, else the staff member's e-mail, else the
+    person's e-mail or mobile number (by channel); None when there is none any more."""
+    if message.to_address:
+        return message.to_address
+    if message.staff_id:
         staff = await db.get(StaffMember, message.staff_id)
-        return staff.email if staff else None
+        return staff.email if staff and message.channel == EMAIL else None
     person = await db.get(Person, message.person_id) if message.person_id else None
-    return person.email if person else None
+    if person is None:
+        return None
+    return person.email if message.channel == EMAIL else person.phone
+
+
+async def send_one(message: OutboxMessage, to: str, settings: Settings) -> None:
+    """Send the row by its channel. Raises sms.SMSRejected when it can never be sent,
+    anything else (SMTP, network, sms.SMSUnavailable) when it may be sent later."""
+    if message.channel == SMS:
+        await sms.send(settings, to, render_sms(message))
+    else:
+        await aiosmtplib.send(render(message, to, settings),
+                              hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after `attempts` failed tries: 1, 2, 4 … minutes, at most MAX_BACKOFF."""
+    return min(timedelta(seconds=30 * 2 ** min(attempts, 20)), MAX_BACKOFF)
 
 
 async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> int:
-    """Send due notices, one transaction each; return how many were sent.
+    """Send due notices on the channels configured in `settings`, one transaction each;
+    return how many were sent.
 
     On PostgreSQL each row is locked (SKIP LOCKED) while it is sent, so several
-    workers never send the same notice; a crash mid-batch resends nothing sent.
+    workers never send the same notice; a crash mid-batch resends nothing sent
+    (a crash between sending one row and committing it sends that row again).
     """
+    channels = ready_channels(settings)
+    if not channels:
+        return 0
     sent = 0
     skipped: set[str] = set()
     for _ in range(limit):
@@ -190,6 +284,7 @@ async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> 
             select(OutboxMessage).where(col(OutboxMessage.sent_at).is_(None),
                                         OutboxMessage.next_attempt_at <= utcnow(),
                                         OutboxMessage.attempts < MAX_ATTEMPTS,
+                                        col(OutboxMessage.channel).in_(channels),
                                         col(OutboxMessage.id).not_in(skipped))
             .order_by(col(OutboxMessage.created_at)).limit(1)
         )
@@ -198,21 +293,27 @@ async def deliver_due(db: AsyncSession, settings: Settings, limit: int = 50) -> 
         message = (await db.exec(query)).first()
         if message is None:
             break
-        address = await _address(db, message)
-        if not address:
+        to = await address_of(db, message)
+        if not to:
             message.attempts = MAX_ATTEMPTS
             message.last_error = "no address"
             await db.commit()
             continue
         try:
-            await aiosmtplib.send(render(message, address, settings),
-                                  hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
+            await send_one(message, to, settings)
+        except sms.SMSRejected as exc:
+            message.attempts = MAX_ATTEMPTS
+            message.last_error = f"rejected: {exc}"[:200]
+            log.warning("notice %s refused by the SMS provider: %s", message.id, exc)
+            skipped.add(message.id)
+            await db.commit()
+            continue
         except Exception as exc:
             message.attempts += 1
             message.last_error = type(exc).__name__
-            message.next_attempt_at = utcnow() + timedelta(seconds=30 * 2 ** message.attempts)
-            log.warning("notice %s not sent (attempt %s): %s", message.id, message.attempts,
-                        type(exc).__name__)
+            message.next_attempt_at = utcnow() + backoff(message.attempts)
+            log.warning("notice %s (%s) not sent (attempt %s): %s", message.id, message.channel,
+                        message.attempts, type(exc).__name__)
             skipped.add(message.id)
             await db.commit()
             continue

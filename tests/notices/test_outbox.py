@@ -7,14 +7,12 @@ An SMTP outage loses nothing: the row stays unsent and is delivered later.
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from litestar.testing import TestClient
 from sqlmodel import select
 
@@ -25,50 +23,7 @@ from portal.people.models import Person, Unit
 from tests.conftest import BASE_URL, Page, build_app
 from tests.consent.helpers import consent_form, outbox_of, sign_in
 from tests.factories import db_run, decide_directly, family, new_person, unit_ids
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list:
-        return [message_from_bytes(e.original_content, policy=policy.default)
-                for e in self.envelopes if address in e.rcpt_tos]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class SMTPServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.inbox = Inbox()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp():
-    server = SMTPServer(free_port())
-    yield server
-    server.stop()
+from tests.notices.servers import Inbox, SMTPServer, free_port  # noqa: F401
 
 
 @pytest.fixture
