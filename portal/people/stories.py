@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor
 from portal.consent import services as consent
 from portal.consent.models import ConsentAct
+from portal.core.workdays import add_working_days
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans import services as plans
@@ -50,6 +51,13 @@ class Story:
 
 def _in(days: int) -> str:
     return (date.today() + timedelta(days=days)).isoformat()
+
+
+def _meeting_in(days: int, country: str = "SE") -> str:
+    """A meeting date about `days` from today, moved to the next working day of the
+    country (portal.core.workdays): nobody books a follow-up on a Saturday or at Christmas."""
+    day = date.today() + timedelta(days=days - 1)
+    return add_working_days(day, 1, country).isoformat()
 
 
 def _action(n: int, what: str, unit: str, responsible: str, start: int, end: int | None,
@@ -96,7 +104,7 @@ def stories() -> list[Story]:
             _action(4, "Du får träffa en kurator en gång i veckan. Ni pratar om det som gör dig orolig.",
                     "se-kalmar-vc", "Anna Berg", 3, 90),
         ],
-        "follow_up": {"date": _in(19), "time": "10:00", "place": "hemma hos dig"},
+        "follow_up": {"date": _meeting_in(19), "time": "10:00", "place": "hemma hos dig"},
         "evaluation": _in(19),
     })
     peter = {
@@ -116,7 +124,7 @@ def stories() -> list[Story]:
         "contacts": [_contact(1, "Maria Ek", "Din samordnare", "0480-450 12", "Vardagar kl. 9–11"),
                      _contact(2, "Karin Holm", "God man", "070-123 45 67")],
         "relatives": [],
-        "follow_up": {"date": _in(26), "time": "13:30", "place": "Socialtjänsten, Kalmar"},
+        "follow_up": {"date": _meeting_in(26), "time": "13:30", "place": "Socialtjänsten, Kalmar"},
         "start": _in(-12), "end": _in(170), "evaluation": _in(26),
     }
     ylva = {
@@ -137,7 +145,7 @@ def stories() -> list[Story]:
                      _contact(2, "Habiliteringen", "Mottagningen", "0480-842 00")],
         "relatives": [{"id": "r1", "name": "Amina Hassan", "relation": "Mamma"},
                       {"id": "r2", "name": "Yusuf Hassan", "relation": "Pappa"}],
-        "follow_up": {"date": _in(33), "time": "09:00", "place": "Habiliteringen, Kalmar"},
+        "follow_up": {"date": _meeting_in(33), "time": "09:00", "place": "Habiliteringen, Kalmar"},
         "start": _in(-6), "end": _in(180), "evaluation": _in(33),
     }
     elsa = {
@@ -158,7 +166,7 @@ def stories() -> list[Story]:
                               "06 218 1112", "Vardagar kl. 8–10"),
                      _contact(2, "Peter Backman", "Socialhandledare", "06 218 2223")],
         "relatives": [{"id": "r1", "name": "Annika Holmström", "relation": "Dotter"}],
-        "follow_up": {"date": _in(24), "time": "14:00", "place": "Hälsostationen i Vasa"},
+        "follow_up": {"date": _meeting_in(24, "FI"), "time": "14:00", "place": "Hälsostationen i Vasa"},
         "start": _in(-16), "end": _in(165), "evaluation": _in(24),
     }
     bertil = {
@@ -176,7 +184,7 @@ def stories() -> list[Story]:
                               "Vardagar kl. 9–11"),
                      _contact(2, "Marina Lindqvist", "Intressebevakare", "040 123 4567")],
         "relatives": [],
-        "follow_up": {"date": _in(40), "time": "10:30", "place": "Socialvården i Vasa"},
+        "follow_up": {"date": _meeting_in(40, "FI"), "time": "10:30", "place": "Socialvården i Vasa"},
         "start": _in(-9), "end": _in(175), "evaluation": _in(40),
     }
     wilma = {
@@ -193,7 +201,7 @@ def stories() -> list[Story]:
                               "06 218 1112", "Vardagar kl. 8–10")],
         "relatives": [{"id": "r1", "name": "Sofia Nyberg", "relation": "Mamma"},
                       {"id": "r2", "name": "Mikael Nyberg", "relation": "Pappa"}],
-        "follow_up": {"date": _in(30), "time": "15:00", "place": "Hälsostationen i Vasa"},
+        "follow_up": {"date": _meeting_in(30, "FI"), "time": "15:00", "place": "Hälsostationen i Vasa"},
         "start": _in(-4), "end": _in(180), "evaluation": _in(30),
     }
     se3 = ("se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12")
