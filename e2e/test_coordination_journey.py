@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from conftest import Mailbox, Server, check, check_both, open_menu
 from playwright.sync_api import Page, expect
 from test_consent_journeys import log_in
+from test_inbox_journeys import log_in_as_staff
 
 JOHAN_MAIL = "johan.andersson@example.com"
 VIOLA_MAIL = "viola.andersson@example.se"
@@ -60,13 +61,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-def _log_in_as_staff(page: Page, name: str) -> None:
-    page.goto("/")
-    page.get_by_role("link", name="Logga in som personal").click()
-    page.get_by_role("button", name=re.compile(rf"^{name}\b")).click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def _ask_for_coordination(page: Page) -> str:
@@ -115,7 +109,7 @@ def test_johan_asks_anna_handles_and_books_and_the_notices_arrive(
 
     # Anna finds it among the new items in her inbox and takes it.
     anna = new_page()
-    _log_in_as_staff(anna, "Anna Berg")
+    log_in_as_staff(anna, "Anna Berg")
     anna.goto("/personal/inkorg?visa=new")
     row = anna.locator("#inbox-list .card", has_text=reference)
     expect(row).to_contain_text("Viola Andersson")
@@ -190,7 +184,7 @@ def test_violas_slipped_follow_up_is_in_annas_inbox_and_anna_is_told(
         new_page, mailbox: Mailbox, portal_server: Server) -> None:
     portal_server.python(SLIPPED_FOLLOW_UP)
     anna = new_page()
-    _log_in_as_staff(anna, "Anna Berg")
+    log_in_as_staff(anna, "Anna Berg")
     anna.goto("/personal/inkorg?visa=overdue")
     row = anna.locator("#inbox-list .card", has_text="Planens uppföljning")
     expect(row.filter(has_text="Viola Andersson")).to_have_count(1)

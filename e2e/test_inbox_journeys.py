@@ -10,7 +10,7 @@ from conftest import allow_console, check, check_both, open_menu, shot
 from playwright.sync_api import Page, expect
 
 
-def _log_in_as_staff(page: Page, name: str) -> None:
+def log_in_as_staff(page: Page, name: str) -> None:
     page.goto("/")
     page.get_by_role("link", name="Logga in som personal").click()
     page.get_by_role("button", name=re.compile(rf"^{name}\b")).click()
@@ -19,7 +19,7 @@ def _log_in_as_staff(page: Page, name: str) -> None:
 
 def test_anna_registers_a_request_for_peter_assigns_it_and_books_the_meeting(phone: Page) -> None:
     page = phone
-    _log_in_as_staff(page, "Anna Berg")
+    log_in_as_staff(page, "Anna Berg")
     expect(page.get_by_role("heading", name="Inkorg")).to_be_visible()
     open_menu(page).get_by_role("link", name="Inkorg").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Inkorg")

@@ -427,42 +427,22 @@ async def add_note(db: AsyncSession, request: CoordinationRequest, person: Perso
                    actor: Actor, key: str, now: datetime):
     """An internal note on the request (staff only; the person never sees it), stored once
     per form (`key`, scoped to the author and person). Returns (note, duplicate)."""
-    from portal.consent.services import scoped_key
-    from portal.coordination.models import InternalNote
+    from portal.coordination import notes
 
-    stored = scoped_key(actor, person.id, key)
-
-    async def existing():
-        return (await db.exec(select(InternalNote).where(InternalNote.idempotency_key == stored))).first()
-
-    found = await existing()
-    if found is not None:
-        return found, True
-    note = InternalNote(person_id=person.id, request_id=request.id, author_id=actor.id,
-                        unit_id=actor.unit_id, text=text_, idempotency_key=stored, created_at=now)
-    try:
-        async with db.begin_nested():
-            db.add(note)
-    except IntegrityError:
-        found = await existing()
-        if found is None:
-            raise
-        return found, True
-    await record(db, "request.note_added", actor, subject_person_id=person.id,
-                 on_behalf_of=person.id, object_type="coordination_request", object_id=request.id,
-                 detail={"note_id": note.id})
-    return note, False
+    note, duplicate = await notes.add(db, person_id=person.id, unit_id=actor.unit_id, text=text_,
+                                      actor=actor, key=key, now=now, request_id=request.id)
+    if not duplicate:
+        await record(db, "request.note_added", actor, subject_person_id=person.id,
+                     on_behalf_of=person.id, object_type="coordination_request",
+                     object_id=request.id, detail={"note_id": note.id})
+    return note, duplicate
 
 
 async def notes_of(db: AsyncSession, request_id: str) -> list:
     """The request's internal notes with their authors: [(InternalNote, StaffMember)], oldest first."""
-    from portal.coordination.models import InternalNote
-    from portal.people.models import StaffMember
+    from portal.coordination import notes
 
-    return list((await db.exec(select(InternalNote, StaffMember)
-                               .join(StaffMember, StaffMember.id == InternalNote.author_id)
-                               .where(InternalNote.request_id == request_id)
-                               .order_by(col(InternalNote.created_at), col(InternalNote.id)))).all())
+    return await notes.of(db, request_id=request_id)
 
 
 async def staff_of_units(db: AsyncSession, unit_ids: list[str]) -> list:

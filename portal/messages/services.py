@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor, record
 from portal.consent.models import CareRelation
 from portal.consent.services import scoped_key
+from portal.coordination import notes
 from portal.coordination.models import InternalNote
 from portal.coordination.services import due_on
 from portal.core.clock import local_date
@@ -342,29 +343,15 @@ async def add_note(db: AsyncSession, thread: Thread, text: str, actor: Actor, ke
                    now: datetime) -> tuple[InternalNote, bool]:
     """An internal note on the thread (the person never sees it); (note, duplicate). The
     same form sent again returns the note it made."""
-    stored_key = scoped_key(actor, thread.person_id, key)
-    query = select(InternalNote).where(InternalNote.idempotency_key == stored_key)
-    found = (await db.exec(query)).first()
-    if found is not None:
-        return found, True
-    note = InternalNote(person_id=thread.person_id, thread_id=thread.id, author_id=actor.id,
-                        unit_id=thread.unit_id, text=text, idempotency_key=stored_key, created_at=now)
-    try:
-        async with db.begin_nested():
-            db.add(note)
-    except IntegrityError:
-        found = (await db.exec(query)).first()
-        if found is None:
-            raise
-        return found, True
-    await record(db, "thread.note_added", actor, subject_person_id=thread.person_id,
-                 on_behalf_of=thread.person_id, object_type="message_thread", object_id=thread.id)
-    return note, False
+    note, duplicate = await notes.add(db, person_id=thread.person_id, unit_id=thread.unit_id,
+                                      text=text, actor=actor, key=key, now=now, thread_id=thread.id)
+    if not duplicate:
+        await record(db, "thread.note_added", actor, subject_person_id=thread.person_id,
+                     on_behalf_of=thread.person_id, object_type="message_thread", object_id=thread.id)
+    return note, duplicate
 
 
 async def notes_of(db: AsyncSession, thread_id: str) -> list[tuple[InternalNote, StaffMember]]:
     """The thread's internal notes with their authors, oldest first (staff only)."""
-    return list((await db.exec(select(InternalNote, StaffMember)
-                               .join(StaffMember, StaffMember.id == InternalNote.author_id)
-                               .where(InternalNote.thread_id == thread_id)
-                               .order_by(col(InternalNote.created_at), col(InternalNote.id)))).all())
+    return await notes.of(db, thread_id=thread_id)
+
