@@ -44,7 +44,7 @@ def test_anna_registers_a_request_for_peter_assigns_it_and_books_the_meeting(pho
     expect(page.get_by_text("Begäran är registrerad.")).to_be_visible()
     reference = page.get_by_role("heading", level=1).inner_text().removeprefix("Ärende ")
 
-    # Take it, then book the meeting with Maria from social services.
+    # Take it, then book the meeting.
     page.get_by_label("Vem ska handlägga ärendet?").select_option(label="Anna Berg (du)")
     page.get_by_role("button", name="Spara handläggare").click()
     expect(page.get_by_text("Anna Berg handlägger ärendet.")).to_be_visible()
@@ -55,7 +55,9 @@ def test_anna_registers_a_request_for_peter_assigns_it_and_books_the_meeting(pho
     page.get_by_label("Klockslag").fill("10:00")
     page.get_by_label("Plats").fill("Kalmar vårdcentral, rum 3")
     page.get_by_label(re.compile(r"^Anna Berg, Sjuksköterska")).check()
-    page.get_by_label(re.compile(r"^Maria Ek, Biståndshandläggare")).check()
+    # Peter has not consented to social services yet: Maria cannot be invited, and Anna is told why.
+    expect(page.get_by_label(re.compile(r"^Maria Ek, Biståndshandläggare"))).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^Personen har inte samtyckt till att .*Socialtjänsten i Kalmar kommun"))).to_be_visible()
     page.get_by_role("button", name="Boka mötet").click()
     expect(page.get_by_text("Mötet är bokat.")).to_be_visible()
     expect(page.get_by_text("Ett samordningsmöte är bokat.")).to_be_visible()

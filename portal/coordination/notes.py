@@ -42,12 +42,15 @@ async def add(db: AsyncSession, *, person_id: str, unit_id: str, text: str, acto
     return note, False
 
 
-async def of(db: AsyncSession, *, request_id: str | None = None,
-             thread_id: str | None = None) -> list[tuple[InternalNote, StaffMember]]:
-    """The request's or the thread's notes with their authors, oldest first."""
-    where = (InternalNote.request_id == request_id if request_id is not None
-             else InternalNote.thread_id == thread_id)
+async def of(db: AsyncSession, *, request_id: str | None = None, thread_id: str | None = None,
+             unit_id: str | None = None) -> list[tuple[InternalNote, StaffMember]]:
+    """The request's or the thread's notes with their authors, oldest first; with
+    `unit_id`, only the notes written in that unit."""
+    where = [InternalNote.request_id == request_id if request_id is not None
+             else InternalNote.thread_id == thread_id]
+    if unit_id is not None:
+        where.append(InternalNote.unit_id == unit_id)
     return list((await db.exec(select(InternalNote, StaffMember)
                                .join(StaffMember, StaffMember.id == InternalNote.author_id)
-                               .where(where)
+                               .where(*where)
                                .order_by(col(InternalNote.created_at), col(InternalNote.id)))).all())

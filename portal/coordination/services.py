@@ -438,11 +438,13 @@ async def add_note(db: AsyncSession, request: CoordinationRequest, person: Perso
     return note, duplicate
 
 
-async def notes_of(db: AsyncSession, request_id: str) -> list:
-    """The request's internal notes with their authors: [(InternalNote, StaffMember)], oldest first."""
+async def notes_of(db: AsyncSession, request_id: str, unit_id: str) -> list:
+    """The request's internal notes written in `unit_id`, with their authors:
+    [(InternalNote, StaffMember)], oldest first. A request may be addressed to units of
+    different organisations (a region, a municipality); a note stays within its unit."""
     from portal.coordination import notes
 
-    return await notes.of(db, request_id=request_id)
+    return await notes.of(db, request_id=request_id, unit_id=unit_id)
 
 
 async def staff_of_units(db: AsyncSession, unit_ids: list[str]) -> list:

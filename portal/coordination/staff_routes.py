@@ -95,17 +95,34 @@ def _seen(form) -> int | None:
         return None
 
 
-async def _participant_choices(db, request_id: str, person_id: str) -> list[tuple[StaffMember, Unit]]:
-    """Staff of the units the request is addressed to and of the person's care-relation
-    units, with their unit (one statement)."""
+SENDER_ROLES = {
+    "proxy": N_("med fullmakt"),
+    "guardian": N_("vårdnadshavare"),
+    "legal_representative": N_("god man eller förvaltare"),
+}
+
+
+async def _participant_choices(subject, request_id: str) -> tuple[list[tuple[StaffMember, Unit]], list[Unit]]:
+    """Who may be invited to the coordination meeting, and which units may not yet.
+
+    Staff of the handling staff member's own unit, and of each unit the person's consent
+    covers now (consent.services.overview): a meeting about the person shares their
+    matters with everyone in it, which needs their consent (`../shared/DOMAIN.md`). The
+    second list is the units that work with the person or were asked, without consent."""
+    from portal.consent import services as consent
     from portal.coordination.models import RequestUnit
 
-    addressed = select(RequestUnit.unit_id).where(RequestUnit.request_id == request_id)
-    related = select(CareRelation.unit_id).where(CareRelation.person_id == person_id)
-    return list((await db.exec(
+    db, person, own = subject.db, subject.person, subject.viewer.staff.unit_id
+    view = await consent.overview(db, person, subject.today)
+    allowed = {u.id for u in view.active_units} | {own}
+    addressed = set((await db.exec(select(RequestUnit.unit_id).where(
+        RequestUnit.request_id == request_id))).all())
+    choices = list((await db.exec(
         select(StaffMember, Unit).join(Unit, Unit.id == StaffMember.unit_id)
-        .where(col(StaffMember.unit_id).in_(addressed) | col(StaffMember.unit_id).in_(related))
+        .where(col(StaffMember.unit_id).in_(allowed))
         .order_by(col(Unit.name), col(StaffMember.given_name)))).all())
+    waiting = [u for u in view.units if u.id not in allowed and (u.id in view.proposed or u.id in addressed)]
+    return choices, waiting
 
 
 async def _request_page(handled: StaffRequest, *, status: int = 200, typed: Typed | None = None,
@@ -113,7 +130,7 @@ async def _request_page(handled: StaffRequest, *, status: int = 200, typed: Type
     subject, found = handled.subject, handled.request
     db, person, viewer = subject.db, subject.person, subject.viewer
     events = await services.timeline(db, found.id)
-    choices = await _participant_choices(db, found.id, person.id)
+    choices, without_consent = await _participant_choices(subject, found.id)
     staff_by_id = {s.id: s for s, _ in choices}
     missing = {e_staff for e_staff in [found.assigned_to, found.author_id] if e_staff} - set(staff_by_id)
     if missing:
@@ -122,14 +139,18 @@ async def _request_page(handled: StaffRequest, *, status: int = 200, typed: Type
     found_meetings = await meetings.meetings_of(db, found.id)
     people = await meetings.participants_by_meeting(db, found_meetings)
     plan = await plans.open_plan(db, person.id)
+    # Who sent it, when someone acted for the person: staff must know whose number to call.
+    sender = (await db.get(Person, found.author_id)
+              if found.author_type == "person" and found.author_id != person.id else None)
     return Template("coordination/staff_request.html", status_code=status, context={
+        "sender": sender, "sender_roles": SENDER_ROLES,
         "found": found, "person": person, "answers": services.answers_of(found),
         "events": [(e, _detail(e)) for e in events], "event_text": EVENT_TEXT, "staff_by_id": staff_by_id,
         "units": await services.units_of(db, found.id),
-        "notes": await services.notes_of(db, found.id),
+        "notes": await services.notes_of(db, found.id, viewer.staff.unit_id),
         "meetings": found_meetings, "meeting_people": people, "for_staff": True,
         "colleagues": [s for s, _ in choices if s.unit_id == viewer.staff.unit_id],
-        "choices": choices, "plan": plan, "seen": len(events),
+        "choices": choices, "without_consent": without_consent, "plan": plan, "seen": len(events),
         "typed": typed or Typed(), "notice": notice, "note_key": new_key(),
         "channels": CHANNELS, "today": subject.today.isoformat(),
     })
@@ -196,7 +217,7 @@ async def staff_request_note(request: Request, handled: NamedDependency[StaffReq
             "note", {"text": str(form.get("text") or "")[:NOTE_MAX]}, {"text": bad.message}))
     await services.add_note(subject.db, found, subject.person, text, subject.actor(), key,
                             subject.time.now)
-    return _done(request, handled, N_("Anteckningen är sparad. Bara personal ser den."))
+    return _done(request, handled, N_("Anteckningen är sparad. Bara personal på er enhet ser den."))
 
 
 def _read_meeting(form, choices: set[str], person: Person, now) -> tuple[dict, dict, object]:
@@ -240,7 +261,7 @@ async def staff_request_meeting(request: Request, handled: NamedDependency[Staff
     """Book the coordination meeting: date, time (the person's zone), place, participants."""
     subject, found = handled.subject, handled.request
     form = await request.form()
-    choices = {s.id for s, _ in await _participant_choices(subject.db, found.id, subject.person.id)}
+    choices = {s.id for s, _ in (await _participant_choices(subject, found.id))[0]}
     typed, errors, start = _read_meeting(form, choices, subject.person, subject.time.now)
     if errors:
         return await _request_page(handled, status=400, typed=Typed("meeting", typed, errors))

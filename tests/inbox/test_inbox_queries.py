@@ -13,9 +13,10 @@ CEILING = {
     # viewer, requests, threads, the unit's staff, (other assignees), slipped follow-ups,
     # access log (lock, last hashes, insert)
     "/personal/inkorg": 9,
-    # viewer, request, addressed, person, access log (3), timeline, choices, units, notes,
-    # meetings, plan, (authors of other units)
-    "request page": 16,
+    # viewer, request, addressed, person, access log (3), timeline, the person's consent
+    # (decisions, care relations, units, names: who may join a meeting), addressed units,
+    # choices, units, notes, meetings, plan, (authors of other units)
+    "request page": 21,
 }
 
 

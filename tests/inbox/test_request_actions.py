@@ -13,8 +13,8 @@ from portal.audit.models import AuditEvent
 from portal.coordination import services
 from portal.coordination.models import InternalNote, Meeting
 from portal.notices.models import OutboxMessage
-from tests.factories import db_run, new_person, represent
-from tests.inbox.helpers import VASA_HS, VC, as_staff, form_data, reload_request, send_request
+from tests.factories import db_run, decide_directly, new_person, represent, staff_named
+from tests.inbox.helpers import AVD12, SOC, VASA_HS, VC, as_staff, form_data, reload_request, send_request
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 
@@ -238,3 +238,53 @@ def test_staff_see_every_answer_the_person_gave(client, page):
     assert "Per telefon: 070-765 43 21, Efter kl. 16" in text
     assert "Min <b>tandläkare</b>" in text and shown.select_one("main b") is None
     assert "Vill svara senare" in text
+
+
+def test_only_units_the_person_consented_to_can_join_the_meeting(client, page):
+    """A meeting shares the person's matters with everyone in it: staff of a unit without
+    the person's consent are not offered, and a forged choice of one is not booked."""
+    person = new_person(client, units=(VC, SOC, AVD12), prefix="Rm")
+    decide_directly(client, person.id, "give", (VC, SOC))
+    found = send_request(client, person.id, VC, SOC)
+    as_staff(client, "Anna")
+    shown = page(f"/personal/arenden/{found.id}")
+    offered = {box.parent.get_text(" ", strip=True) for box in shown.select('input[name="participants"]')}
+    assert any("Maria Ek" in o for o in offered) and any("Anna Berg" in o for o in offered)
+    assert not any("Lars Öberg" in o for o in offered)
+    assert "Personen har inte samtyckt till att Avdelning 12, Länssjukhuset Kalmar är med" in shown.text()
+    lars_id, _ = staff_named(client, "Lars")
+    response, _ = _post(client, page, found.id, "/mote", {
+        "date": "2026-12-08", "time": "10:00", "place": "Rum 4", "participants": [lars_id]},
+        status=400)
+    assert "Välj minst en deltagare." in response.text
+
+    async def work(db):
+        return list((await db.exec(select(Meeting).where(Meeting.request_id == found.id))).all())
+
+    assert db_run(client, work) == []
+
+
+def test_a_note_stays_within_the_unit_that_wrote_it(client, page):
+    """A request to a region's and a municipality's units: each unit's notes are its own."""
+    person = new_person(client, units=(VC, SOC), prefix="Rn")
+    found = send_request(client, person.id, VC, SOC)
+    as_staff(client, "Anna")
+    _post(client, page, found.id, "/anteckning", {"text": "Annas anteckning om hemmet."})
+    assert "Annas anteckning om hemmet." in page(f"/personal/arenden/{found.id}").text()
+    client.cookies.clear()
+    as_staff(client, "Maria")
+    assert "Annas anteckning om hemmet." not in page(f"/personal/arenden/{found.id}").text()
+
+
+def test_staff_see_who_sent_a_request_for_the_person(client, page):
+    from portal.audit.service import Actor
+
+    person = new_person(client, units=(VC,), prefix="Rs")
+    son = new_person(client, prefix="Rt")
+    represent(client, son, person, "proxy")
+    found = send_request(client, person.id, VC, actor=Actor("person", son.id, "proxy"),
+                         answers={"contact": "phone", "phone": "070-111 22 33"})
+    as_staff(client, "Anna")
+    text = page(f"/personal/arenden/{found.id}").text()
+    assert f"Skickat av {son.name}, med fullmakt" in text
+    assert "Per telefon: 070-111 22 33" in text
