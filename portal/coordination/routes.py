@@ -27,6 +27,7 @@ from portal.coordination.models import CoordinationRequest
 from portal.core.i18n import N_
 from portal.core.inputs import is_opaque_id
 from portal.people.representation import acting_right, acting_rights
+from portal.plans import services as plan_services
 
 REQUESTS = {"subject": acting_for(Scope.REQUESTS)}
 WIZARD = "/arenden/ny"
@@ -295,6 +296,7 @@ async def request_receipt(request_id: FromPath[str], subject: NamedDependency[Su
     return Template("coordination/receipt.html", context={
         "sent": sent, "answers": answers, "person": subject.person,
         "units": await requests.units_of(subject.db, sent.id),
+        "has_plan": await plan_services.active_plan(subject.db, subject.person.id) is not None,
         "may_consent": subject.may(Scope.CONSENT), "this_year": subject.today.year})
 
 

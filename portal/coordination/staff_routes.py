@@ -31,7 +31,6 @@ from portal.access import (
     staff_subject,
 )
 from portal.consent.forms import new_key
-from portal.consent.models import CareRelation
 from portal.coordination import meetings, services
 from portal.core.clock import zone_of
 from portal.core.i18n import N_

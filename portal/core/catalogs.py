@@ -86,6 +86,8 @@ SWEDEN_ONLY_TERMS: dict[str, str] = {
     # welfare is "vård och service" (vård- och serviceplan), not "vård och omsorg".
     "samordnare": r"samordnar(?:e|en|ens|na|nas)(?!\w)",
     "vård och omsorg": r"vård\s+och\s+omsorg(?!\w)",
+    # Finland: home care is hemvård (hemservice), the welfare areas' word.
+    "hemtjänst": r"hemtjänst[\w-]*",
 }
 _TERM_RES = {
     term: re.compile(rf"(?<![\w-]){pattern}", re.IGNORECASE) for term, pattern in SWEDEN_ONLY_TERMS.items()

@@ -63,7 +63,7 @@ def check_body(body: str, errors: dict[str, str], name: str = "body", *,
     if not body.strip():
         errors[name] = empty
     elif len(body) > BODY_MAX:
-        errors[name] = N_("Texten får vara högst 10 000 tecken. Dela upp den i två meddelanden.")
+        errors[name] = N_("Texten får vara högst 10 000 tecken. Dela upp den i två meddelanden.")
     elif _CONTROL.search(body):
         errors[name] = N_("Texten innehåller tecken som inte går att spara. Ta bort dem och "
                           "skicka igen.")

@@ -185,6 +185,7 @@ def test_very_long_text_is_refused_with_a_plain_error_and_kept(client, page):
     assert response.status_code == 400
     shown = error_page(response)
     assert "Texten får vara högst 10 000 tecken." in shown.text(".error-summary")
+    assert "10\u00a0000" in response.text  # the number never breaks over two lines
     assert shown.select_one("textarea#body").get_text() == "å" * (BODY_MAX + 1)
     assert not threads_of(client, person.id)
     assert ask(client, page, body="å" * BODY_MAX)[0].status_code == 303
