@@ -88,7 +88,7 @@ def _ask_for_coordination(page: Page) -> str:
 
 
 def _open_request_as_johan(johan: Page, reference: str) -> None:
-    open_menu(johan).get_by_role("link", name="Dina ärenden").click()
+    open_menu(johan).get_by_role("link", name="Violas ärenden").click()
     johan.locator(".request-list li", has_text=reference).get_by_role("link").first.click()
 
 

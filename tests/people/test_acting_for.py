@@ -103,7 +103,9 @@ def test_johan_chooses_viola_sees_the_banner_everywhere_and_switches_back(
         shown = page(url)
         assert "Du använder tjänsten för: Viola Andersson" in banner(shown), url
         assert "Inloggad: Johan Andersson" in header(shown), url
-        assert "Viola" not in header(shown), url
+        # Who is signed in is Johan; the menu names whose plan and matters it leads to.
+        assert "Viola" not in shown.text(".site-header__user"), url
+        assert "Violas plan" in header(shown), url
     start = page("/")
     assert "Nu ser du uppgifter om Viola Andersson." in start.text()
     assert OWN_START not in start.text()
@@ -443,5 +445,5 @@ def test_the_menu_offers_only_what_the_right_allows(client, page, demo_ids):
     assert choose(client, page, "Viola Andersson").status_code == 303
     menu = page("/").select_one("nav.site-nav, .site-nav nav")
     links = {a.get_text(" ", strip=True) for a in menu.select("a")}
-    assert "Din plan" in links
+    assert "Violas plan" in links and "Din plan" not in links
     assert "Samtycke" not in links

@@ -76,7 +76,14 @@ def test_representative_with_plan_read_reads_and_is_logged(client, page, world, 
     assert act_for(client, page, person.id).status_code == 303
     before = audit_of(client, person.id, "plan.read")
     assert _person_reads(client, plan.id) == dict.fromkeys(PERSON_GETS, 200)
-    assert SECRET in page(url(client.app, "my_plan")).text()
+    shown = page(url(client.app, "my_plan"))
+    assert SECRET in shown.text()
+    # The headings speak of the person by name, not "du", to the one reading for them.
+    headings = [h.get_text(" ", strip=True) for h in shown.select("main h2, main h3")]
+    given = person.given_name
+    assert f"Det här är viktigt för {given}" in headings
+    assert f"Det här behöver {given} hjälp med" in headings
+    assert not [h for h in headings if h.startswith(("Din ", "Dina ")) or " du " in f" {h} "]
     new = audit_of(client, person.id, "plan.read")[len(before):]
     # /plan twice, one archived version, the calendar: four reads (versions and the list of
     # earlier plans show no plan content).
