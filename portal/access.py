@@ -47,6 +47,9 @@ __all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "citizen_subject", 
            "staff_subject"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The 403's detail when a representative's right does not cover the page (core.errors
+# then says what the right does cover).
+OUT_OF_SCOPE = "out-of-scope"
 
 
 class WrongSubject(Exception):
@@ -147,7 +150,7 @@ async def citizen_subject(request: Request, scope: Scope | None = None) -> Subje
         raise WrongKindOfUser()
     person = viewer.acting_for
     if viewer.acting_for_other and scope is not None and not viewer.right.allows(scope):
-        raise PermissionDeniedException()
+        raise PermissionDeniedException(detail=OUT_OF_SCOPE)
     if request.method in UNSAFE_METHODS and await _sent_subject(request) != person.id:
         raise WrongSubject(person)
     _show_in_zone_of(person, viewer)

@@ -10,7 +10,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from portal.access import WrongSubject
+from portal.access import OUT_OF_SCOPE, WrongSubject
+from portal.people.representation import SCOPE_WORDS, Scope
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
 from portal.core import i18n
@@ -19,7 +20,7 @@ from portal.core.security import UNSAFE_METHODS, provider_origins, security_head
 log = logging.getLogger("portal.errors")
 
 
-def _page(request: Request, name: str, status: int) -> Response:
+def _page(request: Request, name: str, status: int, context: dict | None = None) -> Response:
     state = request.scope.setdefault("state", {})
     settings = request.app.state.settings
     if "session" not in state:
@@ -30,7 +31,7 @@ def _page(request: Request, name: str, status: int) -> Response:
         locale = i18n.normalise_locale(request.cookies.get("sip_lang")) or settings.default_locale
         state["locale"] = locale
         i18n.current_locale.set(locale)  # this request's own task: nothing else sees it
-    response = Template(f"errors/{name}.html", status_code=status)
+    response = Template(f"errors/{name}.html", status_code=status, context=context or {})
     if state.get("headers_not_sent"):
         for key, value in security_headers(request.scope["path"], settings.production,
                                            provider_origins(settings), status):
@@ -85,6 +86,12 @@ def forbidden(request: Request, exc: Exception) -> Response:
         return session_gone(request)
     if isinstance(exc, PermissionDeniedException) and exc.detail == "csrf":
         return _page(request, "csrf", 403)
+    viewer = request.scope.get("state", {}).get("viewer")
+    if (isinstance(exc, PermissionDeniedException) and exc.detail == OUT_OF_SCOPE
+            and viewer is not None and viewer.acting_for_other):
+        # A representative whose right does not cover this page: say what it does cover.
+        allowed = [SCOPE_WORDS[scope] for scope in Scope if viewer.right.allows(scope)]
+        return _page(request, "403_scope", 403, {"person": viewer.acting_for, "allowed": allowed})
     return _page(request, "403", 403)
 
 

@@ -79,8 +79,11 @@ def get(client, url: str):
 
 
 def forbidden(response) -> None:
+    """403: the plain page, or for a representative without the consent scope the page
+    that says what their right covers."""
     assert response.status_code == 403, (response.status_code, response.text[:300])
-    assert Page(response).h1 == FORBIDDEN_H1
+    h1 = Page(response).h1
+    assert h1 == FORBIDDEN_H1 or h1.startswith("Det här kan du inte göra för "), h1
 
 
 def not_found(response) -> Page:

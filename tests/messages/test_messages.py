@@ -115,7 +115,10 @@ def test_a_proxy_without_the_messages_scope_can_neither_read_nor_write(client, p
     act_for(client, page, person.id)
     token = page("/").csrf()
     for url in ("/meddelanden", "/meddelanden/ny", f"/meddelanden/{thread_id}"):
-        assert page(url, status=403).h1 == NO_ACCESS_H1
+        refused = page(url, status=403)
+        # The reader is told what their right covers, and that this is not part of it.
+        assert refused.h1 == f"Det här kan du inte göra för {person.given_name}"
+        assert "läsa planen" in refused.text() and "meddelanden" not in refused.text("main ul")
     for url in ("/meddelanden/ny", f"/meddelanden/{thread_id}"):
         response = client.post(url, data={"csrf_token": token, "subject": person.id,
                                           "body": "Hej", "idempotency_key": "k" * 20})
