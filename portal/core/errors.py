@@ -11,11 +11,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from portal.access import OUT_OF_SCOPE, WrongSubject
-from portal.people.representation import SCOPE_WORDS, Scope
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
 from portal.core import i18n
 from portal.core.security import UNSAFE_METHODS, provider_origins, security_headers
+from portal.people.representation import SCOPE_WORDS, Scope
 
 log = logging.getLogger("portal.errors")
 
