@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -253,6 +253,15 @@ async def thread_rows(db: AsyncSession, person_id: str) -> list[ThreadRow]:
                           .where(Thread.person_id == person_id)
                           .order_by(col(Thread.last_message_at).desc(), col(Thread.id)))).all()
     return [ThreadRow(thread, unit, bool(new)) for thread, unit, new in rows]
+
+
+async def threads_with_new_answers(db: AsyncSession, person_id: str) -> int:
+    """How many of the person's threads have a staff answer their side has not opened
+    (for the start page); one statement."""
+    return (await db.exec(select(func.count(func.distinct(Message.thread_id)))
+                          .join(Thread, Thread.id == Message.thread_id)
+                          .where(Thread.person_id == person_id, Message.author_type == "staff",
+                                 col(Message.read_by_staff_at).is_(None)))).one()
 
 
 async def mark_seen_by_person(db: AsyncSession, thread: Thread, reader_id: str, now: datetime) -> int:

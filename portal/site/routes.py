@@ -46,16 +46,26 @@ async def start(request: Request) -> Template:
         if plan is not None:
             current = await plan_services.version(db, plan.id, plan.current_version)
             follow_up = plan_content.load(current.content)["follow_up"] if current else None
-    open_request = None
+    open_request = meeting = None
     if subject.may(Scope.REQUESTS):
         open_request = await request_services.newest_open(db, person.id)
+        if open_request is not None and open_request.status == request_services.MEETING_BOOKED:
+            from portal.coordination.meetings import meetings_of
+
+            booked = [m for m in await meetings_of(db, open_request.id) if m.cancelled_at is None]
+            meeting = booked[-1] if booked else None
+    new_answers = 0
+    if subject.may(Scope.MESSAGES):
+        from portal.messages.services import threads_with_new_answers
+
+        new_answers = await threads_with_new_answers(db, person.id)
     # Someone who only acts for others (Johan for his mother) sees them first, and
     # their own cards only once there is something of their own to show.
     own_matters = (subject.by_representative or plan is not None or open_request is not None
                    or (consent is not None and (bool(consent.states) or consent.thinking)))
     return Template("site/start.html", context={
         "rights": rights, "consent": consent, "plan": plan, "follow_up": follow_up,
-        "open_request": open_request,
+        "open_request": open_request, "meeting": meeting, "new_answers": new_answers,
         "this_year": str(subject.today.year),  # a date in another year is shown with its year
         "others_first": bool(rights) and not own_matters})
 

@@ -89,7 +89,9 @@ def test_the_timeline_names_the_contact_person_the_meeting_and_the_plan(client, 
     assert link is not None and link["href"] == f"/arenden/moten/{meeting_id}/kalender.ics"
     calendar = client.get(link["href"])
     assert calendar.status_code == 200 and "BEGIN:VEVENT" in calendar.text
-    assert "Ett samordningsmöte är bokat." in page("/").text()
+    start = page("/").text()
+    assert "Ett samordningsmöte är bokat." in start
+    assert "Samordningsmöte tisdag 8 december kl. 10.00, Kalmar vårdcentral, rum 4." in start
     step(client, request_id, who.id, "plan_made", {})
     made = page(f"/arenden/{request_id}")
     assert made.select_one("ol.timeline a[href='/plan']") is not None

@@ -4,6 +4,8 @@ notices, and the access rules (a unit sees only its own threads; a proxy without
 
 from __future__ import annotations
 
+import re
+
 from portal.messages.services import BODY_MAX
 from tests.consent.helpers import act_for, error_page, sign_in
 from tests.factories import SOC, VC, new_person, new_staff, represent, staff_named, unit_ids
@@ -67,6 +69,13 @@ def test_peter_asks_anna_answers_and_peter_sees_her_name_role_and_read(client, p
     assert "thread.viewed_by_staff" in audit_actions(client, thread_id)
 
     as_citizen(client, "peter")
+
+    def answered_on_start() -> int:
+        found = re.search(r"Du har fått svar på (\d+) fråg(?:a|or)\.", page("/").text())
+        return int(found.group(1)) if found else 0
+
+    waiting = answered_on_start()
+    assert waiting >= 1  # the start page says there is an answer to read
     listing = page("/meddelanden")
     row = next(c for c in listing.select(".thread-list .card") if thread_id in str(c))
     assert "Nytt svar" in row.get_text()
@@ -79,6 +88,7 @@ def test_peter_asks_anna_answers_and_peter_sees_her_name_role_and_read(client, p
     listing = page("/meddelanden")
     row = next(c for c in listing.select(".thread-list .card") if thread_id in str(c))
     assert "Nytt svar" not in row.get_text()
+    assert answered_on_start() == waiting - 1
 
 
 def test_karin_writes_for_peter_and_peter_sees_who_wrote(client, page):
