@@ -140,12 +140,14 @@ def test_johan_asks_anna_handles_and_books_and_the_notices_arrive(
     johan.get_by_label("Din fråga").fill("Kan pappa Gösta vara med på mötet?")
     johan.get_by_role("button", name="Skicka frågan").click()
     expect(johan.get_by_text("Din fråga är skickad.")).to_be_visible()
+    expect(johan.get_by_role("link", name=f"Om ärende {reference}")).to_be_visible()
     thread_path = re.sub(r"^https?://[^/]+", "", johan.url)
 
     # Anna answers the question and books the meeting.
     anna.goto("/personal/inkorg")
     expect(anna.locator("#inbox-list .card", has_text="Mötet")).to_contain_text("Viola Andersson")
     anna.goto("/personal" + thread_path)
+    expect(anna.get_by_role("link", name=f"Om ärende {reference}")).to_be_visible()
     anna.get_by_label("Svara personen").fill("Ja, Gösta är välkommen. Vi ses hemma hos er.")
     anna.get_by_role("button", name="Skicka svaret").click()
     expect(anna.get_by_text("Svaret är skickat. Personen får en avisering.")).to_be_visible()

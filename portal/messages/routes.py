@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from portal.access import Scope, StaffThread, Subject, acting_for, staff_thread
 from portal.consent.forms import new_key
 from portal.coordination import services as coordination
+from portal.coordination.models import CoordinationRequest
 from portal.core.i18n import N_
 from portal.core.inputs import is_opaque_id
 from portal.messages import services
@@ -104,10 +105,19 @@ async def _thread_page(subject: Subject, thread: Thread, form: MessageForm,
     unit = await db.get(Unit, thread.unit_id)
     named = await db.get(StaffMember, thread.staff_id) if thread.staff_id else None
     return Template("messages/thread.html", status_code=status, context={
+        "about": await _about_request(subject.db, thread),
         "thread": thread, "messages": messages, "authors": await services.authors_of(db, messages),
         "unit": unit, "named": named, "form": form, "person": subject.person,
         "overdue": thread.due_on is not None and thread.due_on < subject.time.today_for(unit),
     })
+
+
+async def _about_request(db, thread: Thread):
+    """The request for coordination a question was asked about (its reference is shown on
+    the thread for the person and for staff), or None."""
+    if not thread.request_id:
+        return None
+    return await db.get(CoordinationRequest, thread.request_id)
 
 
 async def _own_thread(subject: Subject, thread_id: str) -> Thread:
@@ -145,6 +155,7 @@ async def _staff_page(access: StaffThread, form: StaffForm, status: int = 200) -
     messages = await services.messages_of(db, thread.id)
     team = await services.colleagues(db, thread.unit_id)
     return Template("messages/staff_thread.html", status_code=status, context={
+        "about": await _about_request(db, thread),
         "thread": thread, "messages": messages, "authors": await services.authors_of(db, messages),
         "unit": subject.viewer.unit, "team": team, "notes": await services.notes_of(db, thread.id),
         "assigned": next((s for s in team if s.id == thread.assigned_to), None),
