@@ -166,8 +166,9 @@ async def request_units_page(subject: NamedDependency[Subject], andra: CHANGE = 
     typed = {"units": (answers.get("units") or []) + ([forms.UNKNOWN] if answers.get("unknown")
                                                        else []),
              "other": answers.get("other", "")}
-    return _step("step_units", subject, typed=typed, change=_changing(andra),
-                 offered=await requests.units_to_offer(subject.db, subject.person))
+    offered = await requests.units_to_offer(subject.db, subject.person)
+    return _step("step_units", subject, typed=typed, change=_changing(andra), offered=offered,
+                 fallback=await requests.addressees(subject.db, subject.person, [], offered))
 
 
 @post(f"{WIZARD}/vilka", dependencies=REQUESTS, name="request_units_save")
@@ -177,7 +178,8 @@ async def request_units_save(request: Request, subject: NamedDependency[Subject]
     step = forms.read_units(form, {u.id for u in offered})
     if step.errors:
         return _step("step_units", subject, typed=step.typed, errors=step.errors,
-                     change=_changing(form.get("andra")), offered=offered)
+                     change=_changing(form.get("andra")), offered=offered,
+                     fallback=await requests.addressees(subject.db, subject.person, [], offered))
     await _save(subject, step.answers)
     return _next("kontakt", _changing(form.get("andra")))
 

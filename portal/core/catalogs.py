@@ -102,6 +102,9 @@ ALLOWED_SWEDEN_TERMS: dict[str, str] = {
     "Skriv ditt personnummer.": "validates Swedish numbers only",
     "Skriv personnumret med 12 siffror, till exempel 19121212-1212.": "validates Swedish numbers only",
     "Personnumret stämmer inte. Kontrollera siffrorna och försök igen.": "validates Swedish numbers only",
+    # templates/messages/_urgent.html: the emergency numbers follow the person's country,
+    # not the language variant; this one is shown only to people in Sweden.
+    "Om det är bråttom: ring 1177. Vid fara för liv: ring 112.": "shown only for a person in Sweden",
 }
 
 

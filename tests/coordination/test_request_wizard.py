@@ -299,3 +299,16 @@ def test_counts_stay_small(client, page):
             CoordinationRequest.person_id == who.id, col(CoordinationRequest.status) == "draft"))).one()
 
     assert db_run(client, work) == 0
+
+
+@pytest.mark.parametrize("variant", ["sv-SE", "sv-FI"])
+def test_the_units_step_names_where_the_request_goes_by_default(client, page, variant):
+    """"If you choose none" names the person's own primary care unit, in either variant
+    (not "hälsostationen" to someone in Kalmar who reads Finland Swedish)."""
+    person = new_person(client, units=(VC, SOC))
+    sign_in(client, person)
+    client.get(f"/sprak/{variant}?next=/")
+    post_step(client, page, "", {})  # start the draft
+    text = page(f"{WIZARD}/vilka").text()
+    assert "Om du inte väljer någon skickar vi den till Kalmar vårdcentral." in text
+    assert "hälsostationen" not in text

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from portal.messages.services import BODY_MAX
 from tests.consent.helpers import act_for, error_page, sign_in
 from tests.factories import SOC, VC, new_person, new_staff, represent, staff_named, unit_ids
@@ -316,3 +318,19 @@ def test_finland_swedish_gives_the_finnish_numbers(client, page):
     text = page("/meddelanden/ny").text()
     assert "Om det är bråttom: ring Jourhjälpen 116 117. Vid fara för liv: ring 112." in text
     assert "1177" not in text
+
+
+@pytest.mark.parametrize(("country", "unit", "variant", "number", "not_number"), [
+    ("SE", "se-kalmar-vc", "sv-FI", "ring 1177.", "116 117"),
+    ("FI", "fi-vasa-hs", "sv-SE", "ring Jourhjälpen 116 117.", "1177"),
+])
+def test_the_urgent_numbers_follow_where_the_person_lives_not_the_language(
+        client, page, country, unit, variant, number, not_number):
+    """A person in Kalmar who reads Finland Swedish still calls 1177, and one in Vasa
+    who reads Sweden Swedish calls 116 117."""
+    person = new_person(client, country=country, units=(unit,))
+    sign_in(client, person)
+    client.get(f"/sprak/{variant}?next=/")
+    text = page("/meddelanden/ny").text()
+    assert f"Om det är bråttom: {number} Vid fara för liv: ring 112." in text
+    assert not_number not in text
