@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from portal.core.i18n import N_
+from portal.core.inputs import plain_text
 
 HARD_MAX = 4000  # characters, "what is hard right now"
 OTHER_MAX = 300  # characters, "someone else" (a name of an actor)
@@ -34,8 +35,7 @@ class Step:
 
 
 def _text(form, name: str) -> str:
-    value = form.get(name)
-    return str(value) if value is not None else ""
+    return plain_text(form.get(name))
 
 
 def _check_text(text: str, limit: int, too_long: str) -> str | None:

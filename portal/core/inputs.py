@@ -129,3 +129,15 @@ def parse_int(value: object, lo: int, hi: int) -> int:
 def is_opaque_id(value: object) -> bool:
     """True for a str that can be an id from portal.core.ids.new_id: 1-64 of [A-Za-z0-9_-]."""
     return isinstance(value, str) and OPAQUE_ID.fullmatch(value) is not None
+
+
+# Unicode bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): in typed
+# text they make what staff or the person read differ from what was written ("Trojan
+# Source", CVE-2021-42574). Marks (U+200E, U+200F) are kept: they only hint a direction.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def plain_text(value: object) -> str:
+    """A form field's text as typed, minus bidi embedding, override and isolate controls
+    (BIDI_CONTROLS); "" for a missing field. Every other character is kept."""
+    return str(value if value is not None else "").translate(BIDI_CONTROLS)

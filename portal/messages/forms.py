@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from portal.consent.forms import KEY_PATTERN, new_key
 from portal.core.i18n import N_
+from portal.core.inputs import plain_text
 from portal.messages.services import BODY_MAX, SUBJECT_MAX
 
 # C0 controls except tab, line feed and carriage return; DEL.
@@ -46,7 +47,7 @@ class StaffForm:
 
 
 def _text(form, name: str) -> str:
-    return str(form.get(name) or "")
+    return plain_text(form.get(name))
 
 
 def _key(form, errors: dict[str, str]) -> str:

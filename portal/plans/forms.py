@@ -31,6 +31,7 @@ from portal.core.inputs import (
     parse_date,
     parse_int,
     parse_time,
+    plain_text,
 )
 from portal.plans.content import ACTION_STATUSES, TEXT_MAX, TEXT_SECTIONS
 
@@ -49,7 +50,7 @@ def read_revision(form) -> int:
 
 
 def _text(form, name: str, limit: int = SHORT_MAX) -> str:
-    return str(form.get(name) or "").replace("\r\n", "\n")[:limit * 2]
+    return plain_text(form.get(name)).replace("\r\n", "\n")[:limit * 2]
 
 
 def _date(value: str, errors: dict, name: str, required: bool = False) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlmodel import select
 
 from portal.messages.services import BODY_MAX
 from tests.consent.helpers import act_for, error_page, sign_in
-from tests.factories import SOC, VC, new_person, new_staff, represent, staff_named, unit_ids
+from tests.factories import SOC, VC, db_run, new_person, new_staff, represent, staff_named, unit_ids
 from tests.messages.helpers import (
     as_citizen,
     as_staff,
@@ -334,3 +335,21 @@ def test_the_urgent_numbers_follow_where_the_person_lives_not_the_language(
     text = page("/meddelanden/ny").text()
     assert f"Om det är bråttom: {number} Vid fara för liv: ring 112." in text
     assert not_number not in text
+
+
+def test_bidi_overrides_are_removed_so_staff_read_what_was_written(client, page):
+    """U+202E and its kin reorder what is shown ("Trojan Source"); they are not stored.
+    Every other character, right-to-left letters and marks included, is kept."""
+    from portal.messages.models import Message
+
+    person = new_person(client, units=(VC,))
+    sign_in(client, person)
+    body = "Betala \u202e000 01\u202c kr? \u2067abc\u2069 עברית \u200f"
+    thread_id = thread_id_of(ask(client, page, body=body, subject="Räkning \u202eabc")[0])
+
+    async def work(db):
+        return (await db.exec(select(Message).where(Message.thread_id == thread_id))).one()
+
+    stored = db_run(client, work)
+    assert stored.body == "Betala 000 01 kr? abc עברית \u200f"
+    assert threads_of(client, person.id)[0].subject == "Räkning abc"
