@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
 
 from conftest import Mailbox, Server, check, check_both, open_menu
 from playwright.sync_api import Page, expect
 from test_consent_journeys import log_in
-from test_inbox_journeys import log_in_as_staff
+from test_inbox_journeys import fill_in_meeting, log_in_as_staff
 
 JOHAN_MAIL = "johan.andersson@example.com"
 VIOLA_MAIL = "viola.andersson@example.se"
@@ -152,13 +151,7 @@ def test_johan_asks_anna_handles_and_books_and_the_notices_arrive(
     anna.get_by_role("button", name="Skicka svaret").click()
     expect(anna.get_by_text("Svaret är skickat. Personen får en avisering.")).to_be_visible()
     anna.goto(request_url)
-    day = date.today() + timedelta(days=10)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    anna.get_by_label("Datum").fill(day.isoformat())
-    anna.get_by_label("Klockslag").fill("13:30")
-    anna.get_by_label("Plats").fill("Hemma hos Viola")
-    anna.get_by_label(re.compile(r"^Anna Berg, Sjuksköterska")).check()
+    fill_in_meeting(anna, days_ahead=10, at="13:30", place="Hemma hos Viola")
     anna.get_by_role("button", name="Boka mötet").click()
     expect(anna.get_by_text("Mötet är bokat.")).to_be_visible()
     check_both(anna, "journey-anna-request-booked")

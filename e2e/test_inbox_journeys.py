@@ -17,6 +17,18 @@ def log_in_as_staff(page: Page, name: str) -> None:
     expect(page).to_have_url(re.compile(r"/$"))
 
 
+def fill_in_meeting(page: Page, *, days_ahead: int, at: str, place: str) -> None:
+    """Fill in "Boka samordningsmöte" on a request page: the first weekday `days_ahead` days
+    from today, at `at`, in `place`, with Anna Berg taking part (not sent)."""
+    day = date.today() + timedelta(days=days_ahead)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    page.get_by_label("Datum").fill(day.isoformat())
+    page.get_by_label("Klockslag").fill(at)
+    page.get_by_label("Plats").fill(place)
+    page.get_by_label(re.compile(r"^Anna Berg, Sjuksköterska")).check()
+
+
 def test_anna_registers_a_request_for_peter_assigns_it_and_books_the_meeting(phone: Page) -> None:
     page = phone
     log_in_as_staff(page, "Anna Berg")
@@ -48,13 +60,7 @@ def test_anna_registers_a_request_for_peter_assigns_it_and_books_the_meeting(pho
     page.get_by_label("Vem ska handlägga ärendet?").select_option(label="Anna Berg (du)")
     page.get_by_role("button", name="Spara handläggare").click()
     expect(page.get_by_text("Anna Berg handlägger ärendet.")).to_be_visible()
-    day = date.today() + timedelta(days=14)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    page.get_by_label("Datum").fill(day.isoformat())
-    page.get_by_label("Klockslag").fill("10:00")
-    page.get_by_label("Plats").fill("Kalmar vårdcentral, rum 3")
-    page.get_by_label(re.compile(r"^Anna Berg, Sjuksköterska")).check()
+    fill_in_meeting(page, days_ahead=14, at="10:00", place="Kalmar vårdcentral, rum 3")
     # Peter has not consented to social services yet: Maria cannot be invited, and Anna is told why.
     expect(page.get_by_label(re.compile(r"^Maria Ek, Biståndshandläggare"))).to_have_count(0)
     expect(page.get_by_text(re.compile(r"^Personen har inte samtyckt till att .*Socialtjänsten i Kalmar kommun"))).to_be_visible()

@@ -218,6 +218,29 @@ def staff_subject(*, needs_consent: bool, audit: str | None = None) -> Provide:
     return Provide(provide)
 
 
+async def _staff_viewer(request: Request) -> Viewer:
+    viewer = _viewer(request)
+    if not viewer.is_staff:
+        raise WrongKindOfUser()
+    return viewer
+
+
+async def _staff_reading(request: Request, viewer: Viewer, person_id: str, audit: str | None,
+                         object_type: str, object_id: str) -> Subject:
+    """The Subject for staff reaching a person through one object (a thread, a request, a
+    meeting) they may see: the read is in the access log under `audit` (when given), and
+    times on the page are in the person's zone."""
+    state = request.scope["state"]
+    person = await state["db"].get(Person, person_id)
+    if person is None:
+        raise PermissionDeniedException()
+    subject = Subject(person, viewer, state["db"], state["time"])
+    if audit:
+        await subject.log_read(audit, object_type, object_id)
+    _show_in_zone_of(person, viewer)
+    return subject
+
+
 # --- message threads (portal.messages): staff of the unit a thread is addressed to -------
 
 
@@ -238,22 +261,14 @@ def staff_thread(*, audit: str | None = None) -> Provide:
     from portal.messages.models import Thread
 
     async def provide(request: Request) -> StaffThread:
-        viewer = _viewer(request)
-        if not viewer.is_staff:
-            raise WrongKindOfUser()
-        state = request.scope["state"]
-        db: AsyncSession = state["db"]
+        viewer = await _staff_viewer(request)
+        db: AsyncSession = request.scope["state"]["db"]
         thread_id = request.path_params.get("thread_id", "")
         thread = await db.get(Thread, thread_id) if is_opaque_id(thread_id) else None
         if thread is None or thread.unit_id != viewer.staff.unit_id:
             raise PermissionDeniedException()
-        person = await db.get(Person, thread.person_id)
-        if person is None:
-            raise PermissionDeniedException()
-        subject = Subject(person, viewer, db, state["time"])
-        if audit:
-            await subject.log_read(audit, "message_thread", thread.id)
-        _show_in_zone_of(person, viewer)
+        subject = await _staff_reading(request, viewer, thread.person_id, audit,
+                                       "message_thread", thread.id)
         return StaffThread(subject, thread)
 
     return Provide(provide)
@@ -272,13 +287,6 @@ class StaffRequest:
     request: object  # portal.coordination.models.CoordinationRequest
 
 
-async def _staff_viewer(request: Request) -> Viewer:
-    viewer = _viewer(request)
-    if not viewer.is_staff:
-        raise WrongKindOfUser()
-    return viewer
-
-
 def staff_request(*, audit: str | None = None) -> Provide:
     """A dependency giving the sent request in the `request_id` path parameter, with its
     person, to staff of a unit it is addressed to (`RequestUnit`); anything else, a
@@ -290,18 +298,14 @@ def staff_request(*, audit: str | None = None) -> Provide:
 
     async def provide(request: Request) -> StaffRequest:
         viewer = await _staff_viewer(request)
-        state = request.scope["state"]
-        db: AsyncSession = state["db"]
+        db: AsyncSession = request.scope["state"]["db"]
         request_id = str(request.path_params.get("request_id", ""))
         found = await db.get(CoordinationRequest, request_id) if request_id else None
         if (found is None or found.status == coordination.DRAFT
                 or not await coordination.addressed_to(db, found.id, viewer.staff.unit_id)):
             raise NotFoundException()
-        person = await db.get(Person, found.person_id)
-        subject = Subject(person, viewer, db, state["time"])
-        if audit:
-            await subject.log_read(audit, "coordination_request", found.id)
-        _show_in_zone_of(person, viewer)
+        subject = await _staff_reading(request, viewer, found.person_id, audit,
+                                       "coordination_request", found.id)
         return StaffRequest(subject, found)
 
     return Provide(provide)
@@ -317,16 +321,14 @@ def staff_meeting() -> Provide:
 
     async def provide(request: Request) -> tuple:
         viewer = await _staff_viewer(request)
-        state = request.scope["state"]
-        db: AsyncSession = state["db"]
+        db: AsyncSession = request.scope["state"]["db"]
         meeting_id = str(request.path_params.get("meeting_id", ""))
         meeting = await db.get(Meeting, meeting_id) if meeting_id else None
         if (meeting is None or meeting.request_id is None
                 or not await coordination.addressed_to(db, meeting.request_id, viewer.staff.unit_id)):
             raise NotFoundException()
-        person = await db.get(Person, meeting.person_id)
-        subject = Subject(person, viewer, db, state["time"])
-        await subject.log_read("meeting.calendar_by_staff", "coordination_meeting", meeting.id)
+        subject = await _staff_reading(request, viewer, meeting.person_id,
+                                       "meeting.calendar_by_staff", "coordination_meeting", meeting.id)
         return meeting, subject
 
     return Provide(provide)

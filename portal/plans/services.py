@@ -14,9 +14,9 @@ from portal.audit.service import Actor, record
 from portal.core.clock import local_date
 from portal.core.ids import utcnow
 from portal.core.inputs import INT_MAX
-from portal.notices.outbox import enqueue
-from portal.people.models import Person, Representation, StaffMember
-from portal.people.representation import Scope, is_valid
+from portal.notices.outbox import notify
+from portal.people.models import Person, StaffMember
+from portal.people.representation import Scope
 from portal.plans import content as plan_content
 from portal.plans.forms import section_base
 from portal.plans.models import Plan, PlanSeen, PlanVersion
@@ -190,16 +190,10 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
 
 
 async def _notify_followers(db: AsyncSession, plan: Plan, now: datetime) -> None:
+    """The person, and representatives who may read the plan on the person's date."""
     person = await db.get(Person, plan.person_id)
-    await enqueue(db, person, "plan_published")
-    today = local_date(now, person)
-    reps = (await db.exec(select(Representation).where(
-        Representation.represented_id == person.id))).all()
-    for rep in reps:
-        if Scope.PLAN_READ in rep.scopes and is_valid(rep, person, today):
-            follower = await db.get(Person, rep.representative_id)
-            if follower is not None:
-                await enqueue(db, follower, "plan_published")
+    await notify(db, person, "plan_published", followers=Scope.PLAN_READ,
+                 today=local_date(now, person))
 
 
 async def close(db: AsyncSession, plan: Plan, staff: StaffMember, reason: str) -> Plan:

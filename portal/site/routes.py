@@ -16,8 +16,10 @@ from portal.auth.sessions import cookie_name
 from portal.config import Settings
 from portal.consent import services as consent_services
 from portal.coordination import services as request_services
+from portal.coordination.meetings import meetings_of
 from portal.core import i18n
 from portal.core.urls import safe_next
+from portal.messages.services import threads_with_new_answers
 from portal.people.representation import acting_rights
 from portal.plans import content as plan_content
 from portal.plans import services as plan_services
@@ -50,14 +52,10 @@ async def start(request: Request) -> Template:
     if subject.may(Scope.REQUESTS):
         open_request = await request_services.newest_open(db, person.id)
         if open_request is not None and open_request.status == request_services.MEETING_BOOKED:
-            from portal.coordination.meetings import meetings_of
-
             booked = [m for m in await meetings_of(db, open_request.id) if m.cancelled_at is None]
             meeting = booked[-1] if booked else None
     new_answers = 0
     if subject.may(Scope.MESSAGES):
-        from portal.messages.services import threads_with_new_answers
-
         new_answers = await threads_with_new_answers(db, person.id)
     # Someone who only acts for others (Johan for his mother) sees them first, and
     # their own cards only once there is something of their own to show.
