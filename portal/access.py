@@ -139,17 +139,20 @@ def _show_in_zone_of(person: Person, viewer: Viewer) -> None:
     i18n.show_times_in(zone, name_it=own.key != zone.key)
 
 
-async def citizen_subject(request: Request, scope: Scope | None = None) -> Subject:
+async def citizen_subject(request: Request, scope: Scope | tuple[Scope, ...] | None = None
+                          ) -> Subject:
     """The person the signed-in citizen acts for (themself or someone they represent).
 
     Raises LoginRequired for a visitor, WrongKindOfUser for staff,
-    PermissionDeniedException (403) for a representative without `scope`, and
+    PermissionDeniedException (403) for a representative without `scope` (with a
+    tuple: without every one of them), and
     WrongSubject when an unsafe request was made from a page shown for someone else."""
     viewer = _viewer(request)
     if viewer.is_staff:
         raise WrongKindOfUser()
     person = viewer.acting_for
-    if viewer.acting_for_other and scope is not None and not viewer.right.allows(scope):
+    needed = (scope,) if isinstance(scope, Scope) else (scope or ())
+    if viewer.acting_for_other and not all(viewer.right.allows(s) for s in needed):
         raise PermissionDeniedException(detail=OUT_OF_SCOPE)
     if request.method in UNSAFE_METHODS and await _sent_subject(request) != person.id:
         raise WrongSubject(person)
@@ -158,8 +161,10 @@ async def citizen_subject(request: Request, scope: Scope | None = None) -> Subje
     return Subject(person, viewer, state["db"], state["time"])
 
 
-def acting_for(scope: Scope | None = None) -> Provide:
-    """A dependency giving `citizen_subject(request, scope)` to the handler."""
+def acting_for(scope: Scope | tuple[Scope, ...] | None = None) -> Provide:
+    """A dependency giving `citizen_subject(request, scope)` to the handler: e.g.
+    `acting_for(Scope.PLAN_READ)`, or `acting_for(tuple(Scope))` for what needs every right
+    (the person's own data export)."""
 
     async def provide(request: Request) -> Subject:
         return await citizen_subject(request, scope)

@@ -98,6 +98,23 @@ def isotime(value: str) -> str:
         return ""
 
 
+@pass_context
+def shown_name(ctx, person) -> str:
+    """`{{ person | shown_name }}`: the name, or the neutral phrase for a person with
+    protected personal data whom the viewer may not name (portal.people.names)."""
+    from portal.people.names import shown_name as name_for
+
+    return name_for(person, viewer(ctx))
+
+
+@pass_context
+def shown_given_name(ctx, person) -> str:
+    """`{{ person | shown_given_name }}`: as `shown_name`, the given name only."""
+    from portal.people.names import shown_given_name as name_for
+
+    return name_for(person, viewer(ctx))
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -144,6 +161,8 @@ def make_environment() -> Environment:
         isodate=isodate,
         isotime=isotime,
         genitive=i18n.genitive,
+        shown_name=shown_name,
+        shown_given_name=shown_given_name,
     )
     return env
 

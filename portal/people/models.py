@@ -26,6 +26,9 @@ class Unit(SQLModel, table=True):
     # The unit's promise: a request or question is answered within this many working days
     # (portal.core.workdays), counted in the unit's country.
     answer_days: int = 3
+    # Where visitors go (besöksadress), e.g. "Storgatan 14, 392 32 Kalmar". Never shown to a
+    # representative of a person with protected personal data, nor in notices or .ics files.
+    address: str | None = Field(default=None, max_length=200)
 
 
 class Person(SQLModel, table=True):
@@ -47,6 +50,12 @@ class Person(SQLModel, table=True):
     # How the person wants notices (portal.notices): by e-mail, by SMS, both or neither.
     notify_email: bool = True
     notify_sms: bool = False
+    # Skyddade personuppgifter (Sweden: sekretessmarkering or skyddad folkbokföring from
+    # Skatteverket; Finland: spärrmarkering / turvakielto from the population register).
+    # Then no address, unit address or meeting place is shown to a representative or sent
+    # in a notice or .ics, no proxy is added by invitation, and the person's name is not
+    # shown to other citizens (portal.people.names.shown_name).
+    protected_identity: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
     @property
@@ -96,8 +105,13 @@ class Representation(SQLModel, table=True):
 
     kind: guardian (of a child), legal_representative (god man, förvaltare,
     intressebevakare), proxy (given by the person: fullmakt, Suomi.fi-fullmakt).
+    appointment: for a legal representative, what the court appointed: god_man,
+    forvaltare (Sweden) or intressebevakare (Finland).
     scope: space-separated permissions, see `portal.people.representation.Scope`.
-    source: where we know it from (population_register, court, person, suomi_fi).
+    source: where we know it from (population_register, court, person, suomi_fi,
+    invitation: a proxy the person invited and the proxy accepted, see ProxyInvitation).
+    ended_at/ended_by: the person (or staff) ended it before valid_to; it stops counting
+    at once, on the representative's next request.
     """
 
     __tablename__ = "representation"
@@ -109,7 +123,44 @@ class Representation(SQLModel, table=True):
     valid_from: date
     valid_to: date | None = None
     source: str = Field(max_length=40)
+    appointment: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    ended_by: str | None = Field(default=None, max_length=32)  # person or staff id
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+
+class ProxyInvitation(SQLModel, table=True):
+    """A person invites someone to act for them (a proxy, fullmakt) with chosen scopes.
+
+    The invitee is named by national id (normalised, `portal.people.national_id`); it is
+    matched when they log in and never shown, logged or sent. Nothing is shared until the
+    invitee accepts: then a Representation(kind="proxy", source="invitation") is made and
+    `representation_id` points to it.
+
+    status: pending, accepted, declined, withdrawn (by the person before an answer).
+    idempotency_key: from the invitation form, unique per person, so a double submit
+    makes one invitation.
+    """
+
+    __tablename__ = "proxy_invitation"
+    __table_args__ = (UniqueConstraint("person_id", "idempotency_key"),)
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=32)
+    invitee_national_id: str = Field(index=True, max_length=20)
+    invitee_country: str = Field(max_length=2)
+    scope: str = Field(max_length=300)
+    valid_to: date | None = None
+    status: str = Field(default="pending", max_length=20)
+    idempotency_key: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    answered_by: str | None = Field(default=None, foreign_key="person.id", max_length=32)
+    representation_id: str | None = Field(default=None, foreign_key="representation.id",
+                                          max_length=32)
 
     @property
     def scopes(self) -> frozenset[str]:

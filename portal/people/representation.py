@@ -30,6 +30,7 @@ class Scope(StrEnum):
     CONSENT = "consent"
     REQUESTS = "requests"
     MESSAGES = "messages"
+    ACCESS_LOG = "log:read"  # see who has read or changed the person's information
 
 
 SCOPE_WORDS = {
@@ -37,6 +38,7 @@ SCOPE_WORDS = {
     Scope.CONSENT: N_("svara om samtycke"),
     Scope.REQUESTS: N_("be om samordning"),
     Scope.MESSAGES: N_("skicka och läsa meddelanden"),
+    Scope.ACCESS_LOG: N_("se vem som har tittat på uppgifterna"),
 }
 ALL_SCOPES = " ".join(Scope)
 
@@ -83,6 +85,8 @@ def is_valid(rep: Representation, represented: Person, today: date) -> bool:
         return False
     if rep.valid_to is not None and rep.valid_to < today:
         return False
+    if rep.ended_at is not None:
+        return False
     return not (rep.kind == "guardian"
                 and represented.age_on(today) >= guardian_age_limit(represented.country))
 
@@ -101,6 +105,7 @@ async def acting_rights(db: AsyncSession, representative_id: str, now: datetime,
         .where(Representation.representative_id == representative_id)
         .where(Representation.valid_from <= latest)
         .where(or_(Representation.valid_to.is_(None), Representation.valid_to >= earliest))
+        .where(Representation.ended_at.is_(None))
     )
     if person_id is not None:
         query = query.where(Representation.represented_id == person_id)

@@ -1,0 +1,43 @@
+"""Whose name a viewer may see: protected personal data (skyddade personuppgifter).
+
+A person with `Person.protected_identity` (Sweden: sekretessmarkering or skyddad
+folkbokföring; Finland: spärrmarkering, turvakielto) is named only to themself, to
+staff, and to those with a valid right to act for them right now. Every other
+citizen reads a neutral phrase instead: another guardian, an invitee, anyone
+reading an access log or a timeline where the person acted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from portal.core.i18n import N_, gettext
+
+if TYPE_CHECKING:
+    from portal.auth.viewer import Viewer
+    from portal.people.models import Person
+
+PROTECTED = N_("En person med skyddade personuppgifter")
+
+
+def may_see_name(person: Person, viewer: Viewer | None) -> bool:
+    """Whether `viewer` (None: nobody signed in, as in a notice) may read `person`'s name."""
+    if not person.protected_identity:
+        return True
+    if viewer is None:
+        return False
+    if viewer.is_staff:
+        return True
+    if viewer.person is not None and viewer.person.id == person.id:
+        return True
+    return viewer.right is not None and viewer.right.person.id == person.id
+
+
+def shown_name(person: Person, viewer: Viewer | None) -> str:
+    """`person.name`, or the neutral phrase (translated) when `viewer` may not see it."""
+    return person.name if may_see_name(person, viewer) else gettext(PROTECTED)
+
+
+def shown_given_name(person: Person, viewer: Viewer | None) -> str:
+    """`person.given_name`, or the neutral phrase (translated) when `viewer` may not see it."""
+    return person.given_name if may_see_name(person, viewer) else gettext(PROTECTED)
