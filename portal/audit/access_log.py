@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -158,7 +158,7 @@ async def _months(db: AsyncSession, person: Person, zone: ZoneInfo) -> list[str]
     if db.bind.dialect.name == "postgresql":
         local = func.to_char(func.timezone(zone.key, AuditEvent.at), "YYYY-MM")
         rows = (await db.exec(select(local).where(visible(person.id)).group_by(local))).all()
-        return sorted({row for row in rows}, reverse=True)
+        return sorted(set(rows), reverse=True)
     hour = func.strftime("%Y-%m-%d %H:00:00", AuditEvent.at)
     rows = (await db.exec(select(hour).where(visible(person.id)).group_by(hour))).all()
     months = set()
