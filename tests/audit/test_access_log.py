@@ -386,3 +386,34 @@ def test_the_chains_verify_after_the_log_is_read(client, page, database_url):
         return await verify_chains(db)
 
     assert db_run(client, work) == []
+
+
+def test_the_menu_and_the_start_page_lead_to_the_log(client, page):
+    person = person_with_consent(client, units=(VC,), consent=(VC,))
+    sign_in(client, person)
+    start = page("/")
+    assert start.select_one('nav a[href="/logg"]').get_text(strip=True) == "Vem har tittat"
+    assert "Vem har tittat på uppgifterna" in [a.get_text(strip=True)
+                                               for a in start.select('main a[href="/logg"]')]
+    log = page("/logg")
+    assert log.select_one('nav a[href="/logg"]')["aria-current"] == "page"
+
+
+def test_the_log_reads_in_finland_swedish_for_a_person_in_finland(client, page):
+    person = new_person(client, country="FI", units=("fi-vasa-hs",), prefix="Lv")
+    proxy = new_person(client, country="FI", prefix="Lw")
+    represent(client, proxy, person, "proxy")
+    sign_in(client, proxy)
+    act_for(client, page, person.id)
+    page("/plan")
+    client.cookies.clear()
+    sign_in(client, person)
+    client.get("/sprak/sv-FI?next=/")
+    log = page("/logg")
+    entry = shown_entries(log)[0]
+    assert entry["who"] == f"{proxy.name}, ombud som personen har valt för dig"
+    assert entry["what"] == "Började använda tjänsten för personen."
+    # Helsinki time, Finnish date format: d.M.y kl. HH.mm
+    event = visible_events(client, person.id)[0]
+    local = event.at.astimezone(ZoneInfo("Europe/Helsinki"))
+    assert entry["when"] == f"{local.day}.{local.month}.{local.year} kl. {local:%H.%M}"
