@@ -65,14 +65,15 @@ class Actor:
     (with the relation). `person` is shown through `| shown_name` (protected identity)."""
 
     id: str
-    staff: StaffMember | None = None
+    kind: str  # "staff" or "person" (a representative)
+    staff: StaffMember | None = None  # None: no longer known
     person: Person | None = None
     unit: Unit | None = None  # staff: their unit
     relation: str | None = None  # msgid, for a representative
 
     @property
     def by_staff(self) -> bool:
-        return self.staff is not None
+        return self.kind == "staff"
 
 
 @dataclass(frozen=True)
@@ -241,9 +242,9 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
     def actor_for(kind: str, actor_id: str | None, role: str | None) -> Actor:
         if kind == "staff":
             member = staff.get(actor_id or "")
-            return Actor(actor_id or "", staff=member,
+            return Actor(actor_id or "", "staff", staff=member,
                          unit=units.get(member.unit_id) if member else None)
-        return Actor(actor_id or "", person=people.get(actor_id or ""),
+        return Actor(actor_id or "", "person", person=people.get(actor_id or ""),
                      relation=_relation(role, reps.get((actor_id or "", role or ""))))
 
     actors: dict[str, Actor] = {}

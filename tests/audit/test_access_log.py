@@ -417,3 +417,22 @@ def test_the_log_reads_in_finland_swedish_for_a_person_in_finland(client, page):
     event = visible_events(client, person.id)[0]
     local = event.at.astimezone(ZoneInfo("Europe/Helsinki"))
     assert entry["when"] == f"{local.day}.{local.month}.{local.year} kl. {local:%H.%M}"
+
+
+def test_an_action_or_actor_no_longer_known_is_still_shown(client, page):
+    """Better a plain line than a read that goes unseen: an action this version has no words
+    for, by staff or a representative the database no longer knows."""
+    person = new_person(client, units=(VC,), prefix="Lu")
+    _anna, vc = staff_named(client, "Anna")
+    write(client, person.id, "plan.printed", Actor("staff", "GoneStaff0000000000001", "staff", vc),
+          datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    write(client, person.id, "plan.read", Actor("person", "GonePerson000000000001", "proxy"),
+          datetime(2026, 5, 4, 9, 0, tzinfo=UTC))
+    sign_in(client, person)
+    log = page("/logg")
+    assert [(e["who"], e["what"]) for e in shown_entries(log)] == [
+        ("Någon som företräder personen", "Läste planen."),
+        ("Någon i personalen, Kalmar vårdcentral", "Använde uppgifterna."),
+    ]
+    options = [o.get_text(strip=True) for o in log.select("select#vem option")]
+    assert options == ["Alla", "Någon i personalen", "Någon som företräder personen"]
