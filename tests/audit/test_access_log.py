@@ -324,6 +324,16 @@ def test_keyset_pagination_shows_older_entries_once(client, page):
     # Garbage in `fore` is ignored.
     assert len(shown_entries(page("/logg?fore=x1"))) == 50
 
+    # The whole log at once, as the "Mina uppgifter" document uses it.
+    from portal.audit.access_log import entries
+
+    async def everything(db):
+        return await entries(db, await db.get(Person, person.id), limit=None)
+
+    whole = db_run(client, everything)
+    assert len(whole.entries) == 55 and whole.older is None
+    assert [e.id for e in whole.entries] == [e.id for e in events]
+
 
 # --- Access -------------------------------------------------------------------------------
 
