@@ -177,9 +177,11 @@ def _detail(event: AuditEvent) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _relation(role: str | None, rep: Representation | None) -> str:
+def _relation(role: str | None, rep: Representation | None, country: str) -> str:
     if rep is not None and rep.kind == "legal_representative" and rep.appointment in APPOINTMENT_WORDS:
         return APPOINTMENT_WORDS[rep.appointment]
+    if role == "legal_representative" and country == "FI":
+        return APPOINTMENT_WORDS["intressebevakare"]  # Finland appoints no other kind
     if rep is not None and rep.kind == "proxy" and rep.source == "suomi_fi":
         return SUOMI_FI_PROXY
     return RELATION_WORDS.get(role or "", REPRESENTATIVE)
@@ -245,7 +247,8 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
             return Actor(actor_id or "", "staff", staff=member,
                          unit=units.get(member.unit_id) if member else None)
         return Actor(actor_id or "", "person", person=people.get(actor_id or ""),
-                     relation=_relation(role, reps.get((actor_id or "", role or ""))))
+                     relation=_relation(role, reps.get((actor_id or "", role or "")),
+                                        person.country))
 
     actors: dict[str, Actor] = {}
     for kind, actor_id, _role in seen:

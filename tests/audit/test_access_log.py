@@ -446,3 +446,24 @@ def test_an_action_or_actor_no_longer_known_is_still_shown(client, page):
     ]
     options = [o.get_text(strip=True) for o in log.select("select#vem option")]
     assert options == ["Alla", "Någon i personalen", "Någon som företräder personen"]
+
+
+def test_the_relation_is_named_by_kind_appointment_and_country():
+    from datetime import date
+
+    from portal.audit.access_log import _relation
+    from portal.people.models import Representation
+
+    def rep(kind: str, appointment: str | None = None, source: str = "person"):
+        return Representation(representative_id="r", represented_id="p", kind=kind, scope="",
+                              valid_from=date(2026, 1, 1), source=source, appointment=appointment)
+
+    assert _relation("guardian", rep("guardian"), "SE") == "vårdnadshavare"
+    assert _relation("legal_representative", rep("legal_representative", "forvaltare"), "SE") \
+        == "förvaltare"
+    assert _relation("legal_representative", rep("legal_representative"), "SE") \
+        == "god man eller förvaltare"
+    assert _relation("legal_representative", None, "FI") == "intressebevakare"
+    assert _relation("proxy", rep("proxy", source="suomi_fi"), "FI") == "ombud med Suomi.fi-fullmakt"
+    assert _relation("proxy", rep("proxy", source="invitation"), "SE") == "ombud med fullmakt"
+    assert _relation(None, None, "SE") == "företrädare"
