@@ -20,6 +20,7 @@ from litestar.stores.memory import MemoryStore
 from litestar.template.config import TemplateConfig
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from portal.audit import routes as audit_routes
 from portal.auth import routes as auth_routes
 from portal.auth.accounts import RateLimiter
 from portal.auth.oidc import OIDCProvider
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *,
         *inbox_routes.route_handlers,
         *coordination_staff_routes.route_handlers,
         *notice_routes.route_handlers,
+        *audit_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]

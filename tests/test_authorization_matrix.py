@@ -200,6 +200,10 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/installningar", "GET"): Row("/installningar", person_only(OK)),
     ("/installningar", "POST"): Row("/installningar", person_only(Expect(409)),
                                     note="no revision in the form: a stale form, nothing saved"),
+    # Vem har tittat: the person's access log, and a representative's with the log:read
+    # scope (Johan has it; Gösta not: told what his right covers).
+    ("/logg", "GET"): Row("/logg", {**person_only(OK), NO_SCOPE: FORBIDDEN},
+                          note="those whose right ended see their own log"),
     ("/personal/lix", "POST"): Row("/personal/lix", staff_only(NOT_FOUND, no_consent=NOT_FOUND,
                                                                abroad=NOT_FOUND),
                                    note="no section: nothing to measure"),

@@ -38,6 +38,7 @@ PATTERNS = {
         "date_short": "y-MM-dd",
         "weekday_date": "EEEE d MMMM",
         "weekday_date_year": "EEEE d MMMM y",
+        "month": "LLLL y",
         "time": "HH.mm",
     },
     "sv_FI": {
@@ -45,6 +46,7 @@ PATTERNS = {
         "date_short": "d.M.y",
         "weekday_date": "EEEE d.M.y",
         "weekday_date_year": "EEEE d.M.y",
+        "month": "LLLL y",
         "time": "HH.mm",
     },
 }

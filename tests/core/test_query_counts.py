@@ -32,6 +32,10 @@ CEILING = {
     "/samtycke": 6,  # viewer, consent overview (5)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
     "/installningar": 2,  # viewer (the person's own settings are on the person)
+    # viewer, actors, entries, months, then staff, people, representations, units, requests,
+    # threads named (one batch each)
+    "/logg": 10,
+    "proxy /logg": 14,  # + the right, and the access log of the read (lock, last hash, insert)
     "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
     "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
     "staff consent page": 14,  # viewer, person, overview (5), access log (3), history (4)
@@ -88,12 +92,14 @@ def pages_for(client, page, app, person, proxy, staff_unit_people):
     """Statements per key page for `person` (and for staff Anna)."""
     counts = {}
     sign_in(client, person)
-    for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/installningar"):
+    for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/installningar",
+                "/logg"):
         counts[url] = measure(client, app, url)
     client.cookies.clear()
     sign_in(client, proxy)
     act_for(client, page, person.id)
     counts["proxy /plan"] = measure(client, app, "/plan")
+    counts["proxy /logg"] = measure(client, app, "/logg")
     client.cookies.clear()
     as_staff(client, "Anna")
     counts["staff /personal/personer"] = measure(client, app, "/personal/personer")
