@@ -250,11 +250,10 @@ class _Builder:
         for record in self.data.plans:
             plan, versions = record.plan, record.versions
             for index, version in enumerate(versions):
-                newest = index == len(versions) - 1
-                if newest:
-                    status = "active" if plan.status == "active" else "completed"
-                else:
-                    status = "revoked"  # replaced by the next version
+                # A version replaced by the next one is "revoked" (FHIR: "terminated prior
+                # to reaching completion, though it may have been replaced by a new plan").
+                status = ("revoked" if index < len(versions) - 1
+                          else "active" if plan.status == "active" else "completed")
                 self.plan_version(plan, version, status,
                                   versions[index - 1] if index else None)
 

@@ -13,10 +13,10 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from portal.access import Scope, Subject, acting_for
-from portal.fhir.mapping import person_bundle
-from portal.my_data import services
 from portal.coordination.services import answers_of
 from portal.core.i18n import N_, gettext
+from portal.fhir.mapping import person_bundle
+from portal.my_data import services
 from portal.notices.outbox import TEMPLATES as NOTICE_TEMPLATES
 from portal.people.national_id import display as national_id_display
 from portal.people.representation import SCOPE_WORDS

@@ -275,7 +275,7 @@ def test_the_bundle_validates_and_has_every_kind_of_resource(client, story):
         assert reference.startswith("#") or reference in urls, reference
     communication = _resources(bundle, "Communication")[0]
     assert communication["payload"][0]["contentString"] == MESSAGE
-    consent = [c for c in _resources(bundle, "Consent") if c["status"] == "active"][0]
+    consent = next(c for c in _resources(bundle, "Consent") if c["status"] == "active")
     shown = base64.b64decode(consent["sourceAttachment"]["data"]).decode()
     from portal.consent.wording import SENTENCES
 
@@ -302,7 +302,7 @@ def test_the_bundle_round_trips_every_plan_version(client, story):
     care_plans = {c["meta"]["versionId"]: c for c in _resources(bundle, "CarePlan")}
     assert care_plans["2"]["status"] == "active" and care_plans["1"]["status"] == "revoked"
     assert care_plans["2"]["replaces"][0]["reference"] == \
-        [e["fullUrl"] for e in bundle["entry"] if e["resource"] is care_plans["1"]][0]
+        next(e["fullUrl"] for e in bundle["entry"] if e["resource"] is care_plans["1"])
 
 
 def test_a_removed_follow_up_round_trips_too(client):
