@@ -131,7 +131,9 @@ async def collect(db: AsyncSession, person: Person, viewer) -> Everything:
         person=person,
         plans=[PlanRecord(p, by_plan.get(p.id, [])) for p in plans if by_plan.get(p.id)],
         consent=[ConsentRecord(e.act, e.units, wordings.get(e.act.wording_id or ""),
-                               e.given_by_name) for e in history],
+                               name_of(people[e.act.given_by_id])
+                               if e.act.given_by_id in people else e.given_by_name)
+                 for e in history],
         requests=[RequestRecord(r, sorted(units_of.get(r.id, []), key=lambda u: u.name),
                                 events_of.get(r.id, [])) for r in requests],
         threads=[ThreadRecord(t, messages_of.get(t.id, [])) for t in threads],
