@@ -38,6 +38,7 @@ from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddle
 from portal.core.templating import make_engine
 from portal.inbox import routes as inbox_routes
 from portal.messages import routes as message_routes
+from portal.my_data import routes as my_data_routes
 from portal.notices import routes as notice_routes
 from portal.people import representation
 from portal.people import routes as people_routes
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *,
         *coordination_staff_routes.route_handlers,
         *notice_routes.route_handlers,
         *audit_routes.route_handlers,
+        *my_data_routes.route_handlers,
         create_static_files_router(path="/static", directories=[STATIC_DIR],
                                    include_in_schema=False),
     ]

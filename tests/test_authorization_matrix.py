@@ -261,6 +261,13 @@ ROUTES: dict[tuple[str, str], Row] = {
         {**person_only(NOT_FOUND), NO_SCOPE: FORBIDDEN},
         note="the person, or a representative with the requests scope; another person's "
              "meeting looks the same as a made-up one"),
+    # Mina uppgifter (GDPR article 15): the person, or a representative whose right covers
+    # every scope (Gösta lacks consent: refused); made on request, audited.
+    ("/mina-uppgifter", "GET"): Row("/mina-uppgifter", {**person_only(OK), NO_SCOPE: FORBIDDEN}),
+    ("/mina-uppgifter/dokument", "GET"): Row("/mina-uppgifter/dokument",
+                                             {**person_only(OK), NO_SCOPE: FORBIDDEN}),
+    ("/mina-uppgifter/fhir.json", "GET"): Row("/mina-uppgifter/fhir.json",
+                                              {**person_only(OK), NO_SCOPE: FORBIDDEN}),
 }
 
 # Served files: the same for everyone.
