@@ -32,6 +32,8 @@ class Words:
 SHOWN: dict[str, Words] = {
     # The plan
     "plan.read": Words(N_("Läste planen.")),
+    "my_data.document": Words(N_("Hämtade alla uppgifter som ett dokument.")),
+    "my_data.fhir": Words(N_("Hämtade alla uppgifter som en fil för andra system.")),
     "plan.created": Words(N_("Började skriva en ny plan.")),
     "plan.draft_saved": Words(N_("Ändrade i utkastet till planen.")),
     "plan.published": Words(N_("Publicerade en ny version av planen.")),

@@ -15,6 +15,7 @@ from pathlib import Path
 from portal.audit.actions import EXCLUDED, SHOWN
 from portal.consent.services import GIVE, THINK, WITHDRAW
 from portal.coordination.services import STATUS_AFTER
+from portal.my_data.services import DOCUMENT, FHIR
 from tests.conftest import ROOT
 
 PORTAL = ROOT / "portal"
@@ -24,6 +25,7 @@ ACTION_ARGUMENT = {"record": 1, "record_many": 1, "log_read": 0, "_staff_reading
 FORMATTED = {
     "request.{}": sorted(STATUS_AFTER),
     "consent.{}": [GIVE, THINK, WITHDRAW],
+    "my_data.{}": [DOCUMENT, FHIR],
 }
 # (file, function) where the action is a parameter handed on from the caller
 PASS_THROUGH = {

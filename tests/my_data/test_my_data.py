@@ -237,8 +237,8 @@ def test_the_document_lists_reads_by_staff_and_representatives(client, page, sto
     sign_in(client, who)
     assert client.get("/plan").status_code == 200  # the person's own read: not listed
     log = Page(client.get(DOCUMENT)).select("section.export-section")[-1]
-    rows = [" ".join(tr.get_text(" ").split()) for tr in log.select("tbody tr")]
-    assert any(proxy.name in row and "plan.read" in row for row in rows)
+    rows = [" ".join(li.get_text(" ").split()) for li in log.select("li.log-entry")]
+    assert any(proxy.name in row and "Läste planen." in row for row in rows)
     assert not any(who.name in row for row in rows)
 
 
