@@ -26,7 +26,8 @@ VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 # / 9 in 2 sessions, /plan 8 in 2, /samtycke 6 in 2, history 5+N in 2, staff list 6 per
 # person, staff consent page 21+N in 2)
 CEILING = {
-    "/": 11,  # viewer, rights, consent overview (5), plan, version, newest open request, new answers
+    "/": 12,  # viewer, rights, invitations to the viewer, consent overview (5), plan, version,
+    # newest open request, new answers
     "/arenden": 4,  # viewer, requests, their staff authors, the draft
     "/plan": 8,  # viewer, plan, earlier plans, seen, versions, units, coordinator, publisher
     "/samtycke": 6,  # viewer, consent overview (5)
