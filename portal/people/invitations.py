@@ -310,7 +310,7 @@ async def answer(db: AsyncSession, found: Invitation, invitee: Person, accept: b
     invitation, inviter = found.invitation, found.inviter
     # Lock the row where the database can: two tabs answering at once answer once.
     fresh = (await db.exec(select(ProxyInvitation).where(ProxyInvitation.id == invitation.id)
-                           .with_for_update())).one()
+                           .with_for_update().execution_options(populate_existing=True))).one()
     if fresh.status != PENDING:
         return False
     fresh.status = ACCEPTED if accept else DECLINED
@@ -349,7 +349,7 @@ async def end(db: AsyncSession, rep: Representation, ended_by: str, actor: Actor
               now: datetime) -> bool:
     """End a proxy the person chose; False when it had ended already (or cannot be)."""
     fresh = (await db.exec(select(Representation).where(Representation.id == rep.id)
-                           .with_for_update())).one()
+                           .with_for_update().execution_options(populate_existing=True))).one()
     if fresh.kind != "proxy" or fresh.source not in ENDABLE_SOURCES or fresh.ended_at is not None:
         return False
     fresh.ended_at = now

@@ -9,6 +9,8 @@ portal.people.invitations.
 
 from __future__ import annotations
 
+from datetime import date
+
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -139,8 +141,7 @@ async def invite_confirm(request: Request, subject: NamedDependency[Subject],
     return Template("people/invite_confirm.html", context={
         "pending": pending, "born": services.invitee_birth_date(pending, subject.person),
         "scopes": services.scope_list(pending["scopes"]), "scope_words": SCOPE_WORDS,
-        "valid_to": services.date.fromisoformat(pending["valid_to"])
-        if pending.get("valid_to") else None})
+        "valid_to": date.fromisoformat(pending["valid_to"]) if pending.get("valid_to") else None})
 
 
 @post(CONFIRM_URL, dependencies=ANY, name="invite_send")
@@ -279,7 +280,8 @@ async def answer_invitation(request: Request, invitation_id: FromPath[str],
         time.today_for(found.inviter), time.now)
     if not answered:
         # Two tabs, the back button: nothing more happens; the page says what did.
-        session.flash(N_("Du har redan svarat på inbjudan. Inget ändrades."))
+        if found.invitation.status in (services.ACCEPTED, services.DECLINED):
+            session.flash(N_("Du har redan svarat på inbjudan. Inget ändrades."))
         return Redirect(f"/ombud/inbjudningar/{found.invitation.id}", status_code=303)
     if decision == "accept":
         session.flash(N_("Du har tackat ja. Nu kan du använda tjänsten för personen. Välj "
