@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor, record
 from portal.core.i18n import N_
 from portal.core.inputs import BadInput, parse_date
+from portal.notices.outbox import notify
 from portal.people.models import Person, ProxyInvitation, Representation
 from portal.people.national_id import NationalIdError, birth_date, normalise
 from portal.people.representation import Scope, is_valid
@@ -273,6 +274,11 @@ async def invite(db: AsyncSession, person: Person, pending: dict, actor: Actor, 
         if existing is None:
             raise
         return existing, False
+    invitee = (await db.exec(select(Person).where(
+        Person.national_id == invitation.invitee_national_id,
+        Person.country == invitation.invitee_country))).first()
+    if invitee is not None:  # a notice without a name: they log in to read who
+        await notify(db, invitee, "proxy_invited")
     await record(db, "proxy_invitation.created", actor, subject_person_id=person.id,
                  on_behalf_of=on_behalf_of, object_type="proxy_invitation",
                  object_id=invitation.id,
@@ -302,12 +308,14 @@ async def withdraw(db: AsyncSession, invitation: ProxyInvitation, actor: Actor, 
 
 
 async def answer(db: AsyncSession, found: Invitation, invitee: Person, accept: bool,
-                 actor: Actor, today: date, now: datetime) -> bool:
+                 today: date, now: datetime) -> bool:
     """The invitee accepts or declines; False when the invitation was no longer pending.
 
     Accepting makes the proxy, valid from `today` (the inviter's date) until the
     invitation's end date; an earlier proxy between the two ends now (replaced)."""
     invitation, inviter = found.invitation, found.inviter
+    # In the inviter's access log as the proxy they invited, whoever the invitee acts for now.
+    actor = Actor("person", invitee.id, "proxy")
     # Lock the row where the database can: two tabs answering at once answer once.
     fresh = (await db.exec(select(ProxyInvitation).where(ProxyInvitation.id == invitation.id)
                            .with_for_update().execution_options(populate_existing=True))).one()
@@ -355,6 +363,9 @@ async def end(db: AsyncSession, rep: Representation, ended_by: str, actor: Actor
     fresh.ended_at = now
     fresh.ended_by = ended_by
     db.add(fresh)
+    proxy = await db.get(Person, fresh.representative_id)
+    if proxy is not None:
+        await notify(db, proxy, "proxy_ended")
     await record(db, "representation.ended", actor, subject_person_id=fresh.represented_id,
                  object_type="representation", object_id=fresh.id,
                  detail={"kind": fresh.kind, "source": fresh.source})

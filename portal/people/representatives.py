@@ -276,8 +276,7 @@ async def answer_invitation(request: Request, invitation_id: FromPath[str],
     session = request.scope["state"]["session"]
     db = request.scope["state"]["db"]
     answered = decision in ("accept", "decline") and await services.answer(
-        db, found, viewer.person, decision == "accept", viewer.actor(),
-        time.today_for(found.inviter), time.now)
+        db, found, viewer.person, decision == "accept", time.today_for(found.inviter), time.now)
     if not answered:
         # Two tabs, the back button: nothing more happens; the page says what did.
         if found.invitation.status in (services.ACCEPTED, services.DECLINED):

@@ -15,7 +15,7 @@ from portal.people.models import Person, ProxyInvitation, Representation
 from portal.people.national_id import display, finnish_with_check_character, swedish_with_check_digit
 from portal.people.representation import guardian_age_limit
 from tests.conftest import BASE_URL, Page
-from tests.consent.helpers import age_login, reauthenticate, sign_in
+from tests.consent.helpers import age_login, outbox_of, reauthenticate, sign_in
 from tests.factories import Who, db_run, new_person, today_in
 
 H1 = "Vem kan se och göra saker åt dig"
@@ -237,6 +237,8 @@ def test_invite_with_reauthentication_accept_and_end(app, client, page):
     assert overview.select(f'a[href="/ombud/inbjudningar/{invitation.id}/ta-tillbaka"]')
     assert {"proxy_invitation.prepared", "proxy_invitation.created"} <= set(actions(client, viola.id))
 
+    # Johan hears that he has an invitation, without a name in the notice.
+    assert [m.template for m in outbox_of(client, johan.id)] == ["proxy_invited"]
     # Nothing is shared before Johan accepts.
     switch(client, johan)
     assert viola.name not in page("/vem").text()
@@ -281,6 +283,7 @@ def test_invite_with_reauthentication_accept_and_end(app, client, page):
         earlier = Page(other.get("/ombud")).text('section[aria-labelledby="earlier-title"]')
         assert johan.name in earlier
     assert proxies(client, johan.id, viola.id)[0].ended_by == viola.id
+    assert [m.template for m in outbox_of(client, johan.id)] == ["proxy_invited", "proxy_ended"]
     assert "representation.ended" in actions(client, viola.id)
 
     # Johan's next POST, from the page he had open, saves nothing and lands on a plain page.
