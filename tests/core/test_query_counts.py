@@ -33,6 +33,7 @@ CEILING = {
     "/samtycke": 6,  # viewer, consent overview (5)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
     "/installningar": 2,  # viewer (the person's own settings are on the person)
+    "/ombud": 5,  # viewer, representatives, pending invitations, own rights, invitations to me
     "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
     "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
     "staff consent page": 14,  # viewer, person, overview (5), access log (3), history (4)
@@ -89,7 +90,8 @@ def pages_for(client, page, app, person, proxy, staff_unit_people):
     """Statements per key page for `person` (and for staff Anna)."""
     counts = {}
     sign_in(client, person)
-    for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/installningar"):
+    for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/installningar",
+                "/ombud"):
         counts[url] = measure(client, app, url)
     client.cookies.clear()
     sign_in(client, proxy)
