@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor, record
+from portal.core.clock import local_date
 from portal.core.i18n import N_
 from portal.core.inputs import BadInput, parse_date
 from portal.notices.outbox import notify
@@ -188,8 +189,6 @@ async def representatives(db: AsyncSession, person: Person, today: date) -> Over
 
 def _ended_on(rep: Representation, person: Person) -> date:
     if rep.ended_at is not None:
-        from portal.core.clock import local_date
-
         return local_date(rep.ended_at, person)
     return rep.valid_to or date.max
 
@@ -205,16 +204,25 @@ class Invitation:
     invitation: ProxyInvitation
     inviter: Person
 
+    def open_on(self, today: date) -> bool:
+        """Whether it can still be answered on `today` (the inviter's date): pending, its
+        end date not passed, and the inviter without protected personal data (then a
+        proxy is added only with staff involvement)."""
+        invitation = self.invitation
+        return (invitation.status == PENDING and not self.inviter.protected_identity
+                and (invitation.valid_to is None or invitation.valid_to >= today))
 
-async def invitations_to(db: AsyncSession, invitee: Person) -> list[Invitation]:
-    """Pending invitations to the signed-in person (matched on their national id)."""
+
+async def invitations_to(db: AsyncSession, invitee: Person, now: datetime) -> list[Invitation]:
+    """Invitations the signed-in person can answer at `now` (matched on their national id)."""
     rows = (await db.exec(
         select(ProxyInvitation, Person).join(Person, Person.id == ProxyInvitation.person_id)
         .where(ProxyInvitation.invitee_national_id == invitee.national_id,
                ProxyInvitation.invitee_country == invitee.country,
-               ProxyInvitation.status == PENDING)
+               ProxyInvitation.status == PENDING, col(Person.protected_identity).is_(False))
         .order_by(col(ProxyInvitation.created_at)))).all()
-    return [Invitation(inv, inviter) for inv, inviter in rows]
+    found = [Invitation(inv, inviter) for inv, inviter in rows]
+    return [item for item in found if item.open_on(local_date(now, item.inviter))]
 
 
 async def invitation_to(db: AsyncSession, invitation_id: str, invitee: Person) -> Invitation | None:
@@ -319,7 +327,7 @@ async def answer(db: AsyncSession, found: Invitation, invitee: Person, accept: b
     # Lock the row where the database can: two tabs answering at once answer once.
     fresh = (await db.exec(select(ProxyInvitation).where(ProxyInvitation.id == invitation.id)
                            .with_for_update().execution_options(populate_existing=True))).one()
-    if fresh.status != PENDING:
+    if not Invitation(fresh, inviter).open_on(today):
         return False
     fresh.status = ACCEPTED if accept else DECLINED
     fresh.answered_at = now

@@ -66,7 +66,7 @@ async def representatives_page(subject: NamedDependency[Subject]) -> Template:
             "limit_day": _age_limit_end(person, person.country)})
     overview = await services.representatives(db, person, subject.today)
     rights = await acting_rights(db, viewer.person.id, subject.time.now)
-    invited = await services.invitations_to(db, viewer.person)
+    invited = await services.invitations_to(db, viewer.person, subject.time.now)
     return Template("people/representatives.html", context={
         "right": None, "overview": overview, "rights": rights, "invited": invited,
         "scope_words": SCOPE_WORDS, "scope_list": services.scope_list,
@@ -250,10 +250,11 @@ async def _invitation_to_me(viewer: Viewer, request: Request, invitation_id: str
     return found
 
 
-def _invitation_page(viewer: Viewer, found, status: int = 200, error: str | None = None,
-                     ) -> Template:
+def _invitation_page(request: Request, viewer: Viewer, found, status: int = 200,
+                     error: str | None = None) -> Template:
+    today = request.scope["state"]["time"].today_for(found.inviter)
     return Template("people/invitation.html", status_code=status, context={
-        "found": found, "scopes": services.scope_list(found.invitation.scopes),
+        "found": found, "open": found.open_on(today), "scopes": services.scope_list(found.invitation.scopes),
         "scope_words": SCOPE_WORDS, "error": error,
         "named": may_see_name(found.inviter, viewer)})
 
@@ -261,7 +262,7 @@ def _invitation_page(viewer: Viewer, found, status: int = 200, error: str | None
 @get("/ombud/inbjudningar/{invitation_id:str}", dependencies=OWN, name="invitation_page")
 async def invitation_page(request: Request, invitation_id: FromPath[str],
                           viewer: NamedDependency[Viewer]) -> Template:
-    return _invitation_page(viewer, await _invitation_to_me(viewer, request, invitation_id))
+    return _invitation_page(request, viewer, await _invitation_to_me(viewer, request, invitation_id))
 
 
 @post("/ombud/inbjudningar/{invitation_id:str}", dependencies=OWN, name="answer_invitation")
@@ -270,8 +271,9 @@ async def answer_invitation(request: Request, invitation_id: FromPath[str],
                             time: NamedDependency[RequestTime]) -> Response:
     found = await _invitation_to_me(viewer, request, invitation_id)
     decision = str((await request.form()).get("decision") or "")
-    if found.invitation.status == services.PENDING and decision not in ("accept", "decline"):
-        return _invitation_page(viewer, found, status=400,
+    if (found.open_on(time.today_for(found.inviter))
+            and decision not in ("accept", "decline")):
+        return _invitation_page(request, viewer, found, status=400,
                                 error=N_("Välj om du tackar ja eller nej."))
     session = request.scope["state"]["session"]
     db = request.scope["state"]["db"]

@@ -41,7 +41,8 @@ async def start(request: Request) -> Template:
     db, person = subject.db, subject.person
     rights = await acting_rights(db, viewer.person.id, subject.time.now)
     # Invitations to act for someone (portal.people.invitations): the viewer's own.
-    invited = [] if subject.by_representative else await invitations_to(db, viewer.person)
+    invited = [] if subject.by_representative else await invitations_to(db, viewer.person,
+                                                                      subject.time.now)
     consent = None
     if subject.may(Scope.CONSENT):
         consent = await consent_services.overview(db, person, subject.today)

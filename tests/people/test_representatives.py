@@ -483,3 +483,32 @@ def test_an_accepted_invitation_replaces_the_earlier_proxy(client, page):
     assert [r.id for r in reps if r.ended_at is not None] == [old]
     [current] = [r for r in reps if r.ended_at is None]
     assert current.scopes == {"plan:read", "requests"}
+
+
+def test_an_invitation_past_its_end_date_or_from_a_now_protected_person_cannot_be_accepted(
+        client, page):
+    viola, johan = new_person(client, prefix="Ev"), new_person(client, prefix="Ej")
+    sign_in(client, viola)
+    first = invite(client, page, viola, johan)
+    second = invite(client, page, viola, johan)
+
+    async def expire(db):
+        found = await db.get(ProxyInvitation, first)
+        found.valid_to = today_in() - timedelta(days=1)
+        db.add(found)
+
+    db_run(client, expire)
+    switch(client, johan)
+    url = f"/ombud/inbjudningar/{first}"
+    shown = page(url)
+    assert "Inbjudan gäller inte längre." in shown.text()
+    assert shown.select('button[name="decision"]') == []
+    client.post(url, data={"csrf_token": shown.csrf(), "subject": johan.id, "decision": "accept"})
+    assert proxies(client, johan.id, viola.id) == []
+    protect(client, viola)
+    assert "Du har en inbjudan" not in page("/").text()
+    url = f"/ombud/inbjudningar/{second}"
+    client.post(url, data={"csrf_token": page(url).csrf(), "subject": johan.id,
+                           "decision": "accept"})
+    assert proxies(client, johan.id, viola.id) == []
+    assert viola.given_name not in page(url).response.text
