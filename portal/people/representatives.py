@@ -209,8 +209,9 @@ async def withdraw_invitation(request: Request, invitation_id: FromPath[str],
 async def _own_proxy(subject: Subject, representation_id: str) -> services.Representative:
     _only_the_person(subject)
     found = await services.proxy_of(subject.db, representation_id, subject.person.id)
-    if found is None or found.representation.kind != "proxy":
-        raise NotFoundException()
+    if (found is None or found.representation.kind != "proxy"
+            or found.representation.source not in services.ENDABLE_SOURCES):
+        raise NotFoundException()  # guardians, court appointments, Suomi.fi: not ended here
     return found
 
 
