@@ -41,6 +41,7 @@ from portal.messages import routes as message_routes
 from portal.my_data import routes as my_data_routes
 from portal.notices import routes as notice_routes
 from portal.people import representation
+from portal.people import representatives as representative_routes
 from portal.people import routes as people_routes
 from portal.plans import routes as plan_routes
 from portal.plans import staff_routes as plan_staff_routes
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *,
         *site_routes.route_handlers,
         *auth_routes.route_handlers,
         *people_routes.route_handlers,
+        *representative_routes.route_handlers,
         *consent_routes.route_handlers,
         *coordination_routes.route_handlers,
         *plan_routes.route_handlers,

@@ -95,6 +95,12 @@ def requests_only(signed_in: Expect) -> dict[str, Expect]:
     return {**person_only(signed_in), NO_SCOPE: FORBIDDEN}
 
 
+def own_only(signed_in: Expect) -> dict[str, Expect]:
+    """Citizens acting for themselves get `signed_in` (those whose right ended too); a
+    representative is refused: only the person changes who acts for them."""
+    return {**person_only(signed_in), REPRESENTATIVE: FORBIDDEN, NO_SCOPE: FORBIDDEN}
+
+
 def staff_only(staff: Expect, *, no_consent: Expect = FORBIDDEN,
                abroad: Expect = FORBIDDEN) -> dict[str, Expect]:
     """Staff of a unit with consent get `staff`; a unit that works with the person
@@ -268,6 +274,32 @@ ROUTES: dict[tuple[str, str], Row] = {
                                              {**person_only(OK), NO_SCOPE: FORBIDDEN}),
     ("/mina-uppgifter/fhir.json", "GET"): Row("/mina-uppgifter/fhir.json",
                                               {**person_only(OK), NO_SCOPE: FORBIDDEN}),
+    # Vem kan se och göra saker åt dig (portal.people.representatives): a representative
+    # reads what they may do for the person; only the person invites and ends. Made-up
+    # ids look the same as someone else's invitation or proxy.
+    ("/ombud", "GET"): Row("/ombud", person_only(OK)),
+    ("/ombud/bjud-in", "GET"): Row("/ombud/bjud-in", own_only(OK)),
+    ("/ombud/bjud-in", "POST"): Row("/ombud/bjud-in", own_only(BAD),
+                                    note="nothing typed: form errors, nothing saved"),
+    ("/ombud/bjud-in/bekrafta", "GET"): Row("/ombud/bjud-in/bekrafta",
+                                            own_only(Expect(303, "/ombud/bjud-in")),
+                                            note="nothing to confirm: back to the form"),
+    ("/ombud/bjud-in/bekrafta", "POST"): Row("/ombud/bjud-in/bekrafta",
+                                             own_only(Expect(303, "/ombud/bjud-in")),
+                                             note="nothing to send: back to the form"),
+    ("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", "GET"): Row(
+        "/ombud/inbjudningar/AAAAAAAAAAAAAAAAAAAAAA/ta-tillbaka", own_only(NOT_FOUND)),
+    ("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", "POST"): Row(
+        "/ombud/inbjudningar/AAAAAAAAAAAAAAAAAAAAAA/ta-tillbaka", own_only(NOT_FOUND)),
+    ("/ombud/fullmakter/{representation_id:str}/avsluta", "GET"): Row(
+        "/ombud/fullmakter/AAAAAAAAAAAAAAAAAAAAAA/avsluta", own_only(NOT_FOUND)),
+    ("/ombud/fullmakter/{representation_id:str}/avsluta", "POST"): Row(
+        "/ombud/fullmakter/AAAAAAAAAAAAAAAAAAAAAA/avsluta", own_only(NOT_FOUND)),
+    ("/ombud/inbjudningar/{invitation_id:str}", "GET"): Row(
+        "/ombud/inbjudningar/AAAAAAAAAAAAAAAAAAAAAA", person_only(NOT_FOUND),
+        note="only the invitee, matched on their own number, whoever they act for"),
+    ("/ombud/inbjudningar/{invitation_id:str}", "POST"): Row(
+        "/ombud/inbjudningar/AAAAAAAAAAAAAAAAAAAAAA", person_only(NOT_FOUND)),
 }
 
 # Served files: the same for everyone.

@@ -26,7 +26,7 @@ from portal.core.urls import safe_next
 log = logging.getLogger("portal.auth")
 KINDS = ("citizen", "staff")
 MAX_PENDING_LOGINS = 5
-KEPT_ON_REAUTH = ("acting_for", "pending_consent")
+KEPT_ON_REAUTH = ("acting_for", "pending_consent", "pending_invitation")
 TAG = re.compile(r"[0-9a-f]{16}")
 
 # What to log in with instead when the level was not enough. sv_FI says it the

@@ -97,8 +97,11 @@ class Session:
             self["csrf"] = token
         return token
 
-    def flash(self, message: str, category: str = "info") -> None:
-        self.data.setdefault("flashes", []).append([category, message])
+    def flash(self, message: str, category: str = "info", params: dict | None = None) -> None:
+        """A message id shown once on the next page, translated there; `params` fill its
+        named placeholders (escaped when shown), e.g. a name."""
+        entry = [category, message] + ([params] if params else [])
+        self.data.setdefault("flashes", []).append(entry)
         self.modified = True
 
     def pop_flashes(self) -> list[list[str]]:

@@ -115,6 +115,13 @@ def wrong_subject(request: Request, exc: Exception) -> Response:
     """A form (or htmx request) shown for another person than the one acted for now:
     nothing was saved; show the right person's page and say so plainly."""
     session = request.scope["state"]["session"]
+    if request.scope["state"].get("right_ended"):
+        # The person ended the representative's right since the page was shown: the flash
+        # says so (core.security); nothing was saved, and the way on is the start page.
+        session.flash(i18n.N_("Det du skickade sparades inte."), "warning")
+        if request.headers.get("hx-request"):
+            return Response(content=None, status_code=409, headers={"HX-Redirect": "/"})
+        return Redirect("/", status_code=303)
     session.flash(i18n.N_("Inget sparades. Sidan du skickade från gällde en annan person än den "
                           "du använder tjänsten för nu. Kontrollera och försök igen."), "warning")
     target = request.url.path

@@ -158,8 +158,8 @@ class RequestContextMiddleware:
                     session.clear()
                 elif ended:
                     session.pop("acting_for")
-                    session.flash(i18n.N_("Du kan inte längre använda tjänsten för den "
-                                          "personen. Nu ser du dina egna uppgifter."), "warning")
+                    await _say_the_right_ended(db, session, viewer, gone)
+                    state["right_ended"] = True  # a stale form's POST saves nothing (errors)
                 state["viewer"] = viewer
                 if viewer is not None and not chosen:
                     # Until someone chooses a variant, it follows the signed-in person's
@@ -178,6 +178,14 @@ class RequestContextMiddleware:
                     own = viewer.unit if viewer.is_staff else viewer.acting_for
                     if own is not None:
                         i18n.show_times_in(zone_of(own))
+            if state.get("right_ended") and _header(scope, b"hx-request"):
+                # An htmx request from a page of the person they no longer act for: the
+                # whole tab goes to the start page, which says what happened.
+                await send_wrapper({"type": "http.response.start", "status": 200,
+                                    "headers": [(b"hx-redirect", b"/"),
+                                                (b"content-length", b"0")]})
+                await send_wrapper({"type": "http.response.body", "body": b""})
+                return
             await self.app(scope, receive, send_wrapper)
         finally:
             try:
@@ -187,6 +195,36 @@ class RequestContextMiddleware:
                 await db.close()
                 i18n.end_request(times_token)
                 i18n.current_locale.reset(token)
+
+
+ENDED = i18n.N_("Du kan inte längre använda tjänsten för den personen. Nu ser du dina egna "
+                "uppgifter.")
+ENDED_BY_PERSON = i18n.N_("%(name)s har avslutat din fullmakt. Du kan inte längre använda "
+                          "tjänsten för %(name)s. Nu ser du dina egna uppgifter.")
+ENDED_BY_PROTECTED = i18n.N_("Personen har avslutat din fullmakt. Du kan inte längre använda "
+                             "tjänsten för den personen. Nu ser du dina egna uppgifter.")
+
+
+async def _say_the_right_ended(db, session, viewer, person_id: str | None) -> None:
+    """The flash on the representative's next request: when the person ended the
+    fullmakt, say so by name (a protected name is not said: portal.people.names)."""
+    from portal.people.invitations import why_ended
+    from portal.people.names import may_see_name
+
+    why = await why_ended(db, viewer.person.id, person_id)
+    if not why.ended_by_person or why.person is None:
+        session.flash(ENDED, "warning")
+    elif may_see_name(why.person, viewer):
+        session.flash(ENDED_BY_PERSON, "warning", {"name": why.person.given_name})
+    else:
+        session.flash(ENDED_BY_PROTECTED, "warning")
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -66,11 +66,16 @@ def viewer(ctx):
 
 
 @pass_context
-def flashes(ctx):
+def flashes(ctx) -> list[tuple[str, Markup]]:
+    """(category, text) for each flash: translated now, its params escaped into it."""
     request = _request(ctx)
     if request is None:
         return []
-    return request.scope["state"]["session"].pop_flashes()
+    shown = []
+    for category, message, *rest in request.scope["state"]["session"].pop_flashes():
+        text = Markup(i18n.active().gettext(message))  # the catalog's text is trusted
+        shown.append((category, text % rest[0] if rest and rest[0] else text))
+    return shown
 
 
 @pass_context

@@ -91,6 +91,16 @@ TEMPLATES = {
         N_("Hej!\n\nDet finns en ny tid för ett samordningsmöte i SIP-portalen. Logga in för att "
            "se när och var."),
     ),
+    "proxy_invited": (
+        N_("Du har fått en inbjudan i SIP-portalen"),
+        N_("Hej!\n\nNågon vill att du ska kunna använda SIP-portalen åt hen. Logga in för att se "
+           "inbjudan och svara."),
+    ),
+    "proxy_ended": (
+        N_("Något har ändrats i SIP-portalen"),
+        N_("Hej!\n\nDet har ändrats vem du kan använda SIP-portalen för. Logga in för att se "
+           "vad som gäller nu."),
+    ),
     "follow_up_overdue": (
         N_("En uppföljning har inte blivit av"),
         N_("Hej!\n\nEn plan där du är samordnare skulle ha följts upp. Logga in i SIP-portalen "
@@ -118,6 +128,9 @@ SMS_TEXTS = {
                           "vad."),
     "meeting_booked": N_("SIP-portalen: Det finns en tid för ett samordningsmöte. Logga in för "
                          "att se när."),
+    "proxy_invited": N_("SIP-portalen: Du har fått en inbjudan. Logga in för att svara."),
+    "proxy_ended": N_("SIP-portalen: Det har ändrats vem du kan använda tjänsten för. Logga in "
+                      "för att se vad."),
     "follow_up_overdue": N_("SIP-portalen: En uppföljning har inte blivit av. Logga in och se "
                             "din inkorg."),
     "contact_changed": N_("SIP-portalen: Dina kontaktuppgifter har ändrats. Var det inte du? "

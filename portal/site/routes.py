@@ -20,6 +20,7 @@ from portal.coordination.meetings import meetings_of
 from portal.core import i18n
 from portal.core.urls import safe_next
 from portal.messages.services import threads_with_new_answers
+from portal.people.invitations import invitations_to
 from portal.people.representation import acting_rights
 from portal.plans import content as plan_content
 from portal.plans import services as plan_services
@@ -39,6 +40,9 @@ async def start(request: Request) -> Template:
     subject = await citizen_subject(request)  # the start page shows what each scope allows
     db, person = subject.db, subject.person
     rights = await acting_rights(db, viewer.person.id, subject.time.now)
+    # Invitations to act for someone (portal.people.invitations): the viewer's own.
+    invited = [] if subject.by_representative else await invitations_to(db, viewer.person,
+                                                                      subject.time.now)
     consent = None
     if subject.may(Scope.CONSENT):
         consent = await consent_services.overview(db, person, subject.today)
@@ -62,7 +66,7 @@ async def start(request: Request) -> Template:
     own_matters = (subject.by_representative or plan is not None or open_request is not None
                    or (consent is not None and (bool(consent.states) or consent.thinking)))
     return Template("site/start.html", context={
-        "rights": rights, "consent": consent, "plan": plan, "follow_up": follow_up,
+        "rights": rights, "invited": invited, "consent": consent, "plan": plan, "follow_up": follow_up,
         "open_request": open_request, "meeting": meeting, "new_answers": new_answers,
         "this_year": str(subject.today.year),  # a date in another year is shown with its year
         "others_first": bool(rights) and not own_matters})

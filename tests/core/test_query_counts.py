@@ -26,7 +26,8 @@ VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 # / 9 in 2 sessions, /plan 8 in 2, /samtycke 6 in 2, history 5+N in 2, staff list 6 per
 # person, staff consent page 21+N in 2)
 CEILING = {
-    "/": 11,  # viewer, rights, consent overview (5), plan, version, newest open request, new answers
+    "/": 12,  # viewer, rights, invitations to the viewer, consent overview (5), plan, version,
+    # newest open request, new answers
     "/arenden": 4,  # viewer, requests, their staff authors, the draft
     "/plan": 8,  # viewer, plan, earlier plans, seen, versions, units, coordinator, publisher
     "/samtycke": 6,  # viewer, consent overview (5)
@@ -36,6 +37,7 @@ CEILING = {
     # threads named (one batch each)
     "/logg": 10,
     "proxy /logg": 14,  # + the right, and the access log of the read (lock, last hash, insert)
+    "/ombud": 5,  # viewer, representatives, pending invitations, own rights, invitations to me
     "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
     "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
     "staff consent page": 14,  # viewer, person, overview (5), access log (3), history (4)
@@ -93,7 +95,7 @@ def pages_for(client, page, app, person, proxy, staff_unit_people):
     counts = {}
     sign_in(client, person)
     for url in ("/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/installningar",
-                "/logg"):
+                "/logg", "/ombud"):
         counts[url] = measure(client, app, url)
     client.cookies.clear()
     sign_in(client, proxy)
