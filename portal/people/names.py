@@ -11,6 +11,8 @@ Places are stricter than names (`may_see_places`): where such a person can be fo
 (a unit's visiting address, the place of a meeting) is shown only to themself and to
 staff. A representative does not see it, and nothing sent out of the portal holds it
 (a notice, an .ics file: there is no viewer to ask, so `viewer=None` says no).
+Pages ask through `places_visible(person)` (core.templating) and the macros in
+templates/components/place.html, which say plainly that the contact person tells where.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ if TYPE_CHECKING:
     from portal.people.models import Person
 
 PROTECTED = N_("En person med skyddade personuppgifter")
-# Shown instead of a meeting place to a representative of a person with protected data.
-PLACE_HIDDEN = N_("Platsen står inte här, eftersom uppgifterna är skyddade. "
-                  "Kontaktpersonen berättar var mötet är.")
 
 
 def may_see_name(person: Person, viewer: Viewer | None) -> bool:
