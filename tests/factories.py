@@ -77,8 +77,9 @@ def _national_id(country: str, born: date) -> str:
 
 
 def new_person(client, *, country: str = "SE", born: date | None = None, email: bool = True,
-               units: tuple[str, ...] = (), prefix: str = "Tp") -> Who:
-    """A fresh person with care relations to the units with these codes."""
+               units: tuple[str, ...] = (), prefix: str = "Tp", protected: bool = False) -> Who:
+    """A fresh person with care relations to the units with these codes; `protected`:
+    with protected personal data (Person.protected_identity)."""
     async def work(db):
         while True:
             day = born or date(1950, 1, 1) + timedelta(days=random.randint(0, 14000))
@@ -89,7 +90,8 @@ def new_person(client, *, country: str = "SE", born: date | None = None, email: 
         given = prefix + secrets.token_hex(4)
         person = Person(national_id=number, given_name=given, family_name="Provsson",
                         birth_date=day, country=country,
-                        email=f"{given.lower()}@example.invalid" if email else None)
+                        email=f"{given.lower()}@example.invalid" if email else None,
+                        protected_identity=protected)
         db.add(person)
         await db.flush()
         for code in units:

@@ -35,6 +35,9 @@ class Overview:
     thinking: bool
     last_thinking_at: datetime | None = None
     names: dict[str, str] = field(default_factory=dict)
+    # The deciders themselves (id -> Person): a page names one to a citizen through
+    # `| shown_name` (people.names), e.g. the other guardian who has not answered.
+    deciding: dict[str, Person] = field(default_factory=dict)
     thinking_by: str | None = None  # who asked to think last (a person's id), while no one has answered
 
     def state(self, unit_id: str) -> UnitState:
@@ -75,14 +78,16 @@ async def overview(db: AsyncSession, person: Person, today: date) -> Overview:
     ordered = [u for u in units if u.id in proposed] + [u for u in units if u.id not in proposed]
     last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
     thinking_rows = [(e, a) for e, a in rows if e.kind == "thinking" and e.seq > last_decision]
-    names = {}
+    names, deciding = {}, {}
     if decide:
         for p in (await db.exec(select(Person).where(col(Person.id).in_(decide)))).all():
             names[p.id] = p.name
+            deciding[p.id] = p
     return Overview(
         person=person, units=ordered, proposed=proposed, states=states, deciders=decide,
         seq=max((e.seq for e, _ in rows), default=0), thinking=bool(thinking_rows),
         last_thinking_at=thinking_rows[-1][1].recorded_at if thinking_rows else None, names=names,
+        deciding=deciding,
         thinking_by=thinking_rows[-1][1].actor_id if thinking_rows else None,
     )
 
@@ -224,6 +229,10 @@ class HistoryEntry:
     actor_name: str
     actor_unit: Unit | None
     given_by_name: str | None
+    # The people behind the names: pages name them through `| shown_name`, so a person
+    # with protected personal data is not named to another citizen (people.names).
+    actor_person: Person | None = None
+    given_by: Person | None = None
 
 
 async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
@@ -254,7 +263,8 @@ async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
             actor, unit = people.get(act.actor_id), None
         given_by = people.get(act.given_by_id) if act.given_by_id else None
         entries.append(HistoryEntry(act, by_act.get(act.id, []), actor.name if actor else "", unit,
-                                    given_by.name if given_by else None))
+                                    given_by.name if given_by else None,
+                                    actor if act.actor_type != "staff" else None, given_by))
     return entries
 
 

@@ -10,7 +10,9 @@ same VEVENT with STATUS:CANCELLED and SEQUENCE one higher, under METHOD:PUBLISH
 PUBLISH). Times are stored in UTC and written in the person's zone
 (Europe/Stockholm or Europe/Helsinki) with its VTIMEZONE. The file holds no
 national id and no name: only that there is a coordination meeting, when and where,
-and the portal's address.
+and the portal's address. For a person with protected personal data it does not say
+where (no LOCATION, whoever downloads it: a file leaves the portal,
+portal.people.names.may_see_places).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from portal.coordination.models import CoordinationRequest, Meeting
 from portal.core import i18n
 from portal.core.clock import zone_of
 from portal.people.models import Person, StaffMember
+from portal.people.names import may_see_places
 
 UID_DOMAIN = "sip-portalen"
 DEFAULT_LENGTH = timedelta(hours=1)
@@ -108,7 +111,8 @@ def meeting_ics(meeting: Meeting, person: Person, base_url: str, now: datetime, 
                 for_staff: bool) -> bytes:
     """The meeting as an iCalendar file: METHOD:PUBLISH, one VEVENT in the person's zone
     with its VTIMEZONE, UID (`uid`), SEQUENCE, DTSTAMP `now` (aware, the request's time),
-    LOCATION, and STATUS CONFIRMED or CANCELLED. Written in the person's language variant;
+    LOCATION (left out for a person with protected personal data), and STATUS CONFIRMED
+    or CANCELLED. Written in the person's language variant;
     the description points staff to the inbox and the person to their requests."""
     locale = "sv_FI" if person.country == "FI" else "sv"
     translations = i18n.translations(locale)
@@ -131,7 +135,8 @@ def meeting_ics(meeting: Meeting, person: Person, base_url: str, now: datetime, 
     else:
         event.add("status", "CONFIRMED")
     event.add("summary", summary)
-    event.add("location", meeting.place)
+    if may_see_places(person, None):
+        event.add("location", meeting.place)
     if for_staff:
         description = translations.gettext("Läs ärendet i SIP-portalen.") + f"\n{base_url}/personal/inkorg"
     else:

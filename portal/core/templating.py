@@ -120,6 +120,22 @@ def shown_given_name(ctx, person) -> str:
     return name_for(person, viewer(ctx))
 
 
+@pass_context
+def places_visible(ctx, person=None) -> bool:
+    """`{% if places_visible(person) %}`: whether the viewer may see unit addresses and
+    meeting places about `person` (default: whom the citizen acts for), see
+    portal.people.names.may_see_places. False for a representative of a person with
+    protected personal data."""
+    from portal.people.names import may_see_places
+
+    who = viewer(ctx)
+    if person is None:
+        if who is None or who.is_staff:
+            return who is not None
+        person = who.acting_for
+    return may_see_places(person, who)
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -153,6 +169,7 @@ def make_environment() -> Environment:
         subject_id=subject_id,
         new_key=new_key,
         viewer=viewer,
+        places_visible=places_visible,
         flashes=flashes,
         html_lang=html_lang,
         settings=settings,

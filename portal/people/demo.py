@@ -37,6 +37,17 @@ UNITS = [
      "hospital_ward", "FI", "Där du var inlagd på sjukhuset.", "06 213 1333"),
 ]
 
+# Visiting addresses (besöksadress), made up but plausible: Kalmar and Vasa.
+ADDRESSES = {
+    "se-kalmar-vc": "Lasarettsvägen 8, 392 44 Kalmar",
+    "se-kalmar-soc": "Storgatan 14, 392 32 Kalmar",
+    "se-lsk-avd12": "Lasarettsvägen 1, 392 44 Kalmar",
+    "se-kalmar-hab": "Stensbergsvägen 6, 392 37 Kalmar",
+    "fi-vasa-hs": "Sandögatan 2, 65100 Vasa",
+    "fi-vasa-soc": "Kyrkoesplanaden 10, 65100 Vasa",
+    "fi-vcs-avd3": "Sandviksgatan 2, 65130 Vasa",
+}
+
 SE = "SE"
 FI = "FI"
 
@@ -70,7 +81,15 @@ PEOPLE = {
               "sofia.nyberg@example.fi"),
     "mikael": ("Mikael", "Nyberg", date(1985, 1, 28), finnish_with_check_character("280185", "-", "971"),
                FI, "mikael.nyberg@example.fi"),
+    "sara": ("Sara", "Lund", date(1989, 6, 12), swedish_with_check_digit("890612983", "19"), SE,
+             "sara.lund@example.se"),
+    "erik": ("Erik", "Dahl", date(1958, 2, 20), swedish_with_check_digit("580220981", "19"), SE,
+             "erik.dahl@example.se"),
 }
+
+# Skyddade personuppgifter: Sara has protected personal data. Her god man Erik acts for
+# her, but neither he nor any notice or calendar file learns where she can be found.
+PROTECTED = frozenset({"sara"})
 
 # representative, represented, kind, scope, valid from, valid to, source
 REPRESENTATIONS = [
@@ -86,7 +105,11 @@ REPRESENTATIONS = [
      date(2024, 11, 1), None, "court"),
     ("sofia", "wilma", "guardian", ALL_SCOPES, date(2020, 6, 9), None, "population_register"),
     ("mikael", "wilma", "guardian", ALL_SCOPES, date(2020, 6, 9), None, "population_register"),
+    ("erik", "sara", "legal_representative", "consent requests messages plan:read",
+     date(2025, 3, 1), None, "court"),
 ]
+# What the court appointed, where the demo says (representation key -> appointment).
+APPOINTMENTS = {("erik", "sara"): "god_man"}
 
 # employee id, given, family, title, unit code, email, phone
 STAFF = [
@@ -113,6 +136,7 @@ CARE_RELATIONS = {
     "elsa": ["fi-vasa-hs", "fi-vasa-soc", "fi-vcs-avd3"],
     "bertil": ["fi-vasa-hs", "fi-vasa-soc"],
     "wilma": ["fi-vasa-hs", "fi-vasa-soc"],
+    "sara": ["se-kalmar-vc", "se-kalmar-soc"],
 }
 
 
@@ -128,13 +152,16 @@ async def load_demo(db: AsyncSession, stories: bool = True) -> dict[str, str]:
             unit = Unit(code=code, name=name, organisation=org, kind=kind, country=country,
                         description=description, phone=phone)
             db.add(unit)
+        if unit.address is None:  # also for a database loaded before units had addresses
+            unit.address = ADDRESSES.get(code)
         units[code] = unit
     people: dict[str, Person] = {}
     for key, (given, family, born, number, country, email) in PEOPLE.items():
         person = (await db.exec(select(Person).where(Person.national_id == number))).first()
         if person is None:
             person = Person(national_id=number, given_name=given, family_name=family,
-                            birth_date=born, country=country, email=email)
+                            birth_date=born, country=country, email=email,
+                            protected_identity=key in PROTECTED)
             db.add(person)
         people[key] = person
     await db.flush()
@@ -146,7 +173,8 @@ async def load_demo(db: AsyncSession, stories: bool = True) -> dict[str, str]:
         if exists is None:
             rep = Representation(representative_id=people[rep_key].id,
                                  represented_id=people[person_key].id, kind=kind, scope=scope,
-                                 valid_from=start, valid_to=end, source=source)
+                                 valid_from=start, valid_to=end, source=source,
+                                 appointment=APPOINTMENTS.get((rep_key, person_key)))
             db.add(rep)
             await db.flush()
             await record(db, "representation.registered", SYSTEM,

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from portal.audit.service import Actor
 from portal.consent import services as consent
 from portal.consent.models import ConsentAct
+from portal.core.clock import zone_of
 from portal.core.workdays import add_working_days
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import content as plan_content
@@ -204,6 +205,26 @@ def stories() -> list[Story]:
         "follow_up": {"date": _meeting_in(30, "FI"), "time": "15:00", "place": "Hälsostationen i Vasa"},
         "start": _in(-4), "end": _in(180), "evaluation": _in(30),
     }
+    # Sara has protected personal data (skyddade personuppgifter); Erik is her god man.
+    sara = {
+        "important": ("Jag vill känna mig trygg hemma. Jag vill sova hela nätter. "
+                      "Jag vill ha ett jobb igen."),
+        "self_can": "Du handlar och lagar mat. Du tar hand om din katt. Du går till gymmet.",
+        "need_help": ("Du blir rädd och får ont i magen. Du behöver någon att prata med. "
+                      "Du behöver hjälp med post och räkningar. Erik hjälper dig med det."),
+        "actions": [
+            _action(1, "Du träffar en kurator varje vecka. Ni pratar om det som gör dig rädd.",
+                    "se-kalmar-vc", "Anna Berg", -5, 90, "ongoing"),
+            _action(2, "Du får stöd att söka arbete. Vi ses en gång i månaden.",
+                    "se-kalmar-soc", "Maria Ek", 7, 150),
+        ],
+        "contacts": [_contact(1, "Maria Ek", "Din samordnare", "0480-450 12", "Vardagar kl. 9–11"),
+                     _contact(2, "Erik Dahl", "God man", "070-234 56 78")],
+        "relatives": [],
+        "follow_up": {"date": _meeting_in(35), "time": "11:00",
+                      "place": "Kalmar vårdcentral, rum 4"},
+        "start": _in(-7), "end": _in(175), "evaluation": _in(35),
+    }
     se3 = ("se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12")
     return [
         Story("viola", "sv", [Decision("viola", "give", se3, 30),
@@ -227,6 +248,8 @@ def stories() -> list[Story]:
                                  Decision("mikael", "give", ("fi-vasa-hs", "fi-vasa-soc"), 5,
                                           "guardian")],
               "Johanna", [wilma]),
+        Story("sara", "sv", [Decision("sara", "give", ("se-kalmar-vc", "se-kalmar-soc"), 8)],
+              "Maria", [sara]),
     ]
 
 
@@ -293,6 +316,43 @@ async def _requests_and_questions(db: AsyncSession, people: dict[str, Person],
             now=when + timedelta(hours=3))
 
 
+async def _protected_meeting(db: AsyncSession, people: dict[str, Person],
+                             units: dict[str, Unit], staff: dict[str, StaffMember]) -> None:
+    """Erik, Sara's god man, asked for coordination five days ago (Sara needs help to find
+    work); Maria Ek took it and booked a coordination meeting with a place. Told once.
+    Sara has protected personal data: she and staff see the place, Erik does not, and
+    neither does any notice or calendar file (portal.people.names.may_see_places)."""
+    from portal.coordination import meetings
+    from portal.coordination import services as requests
+    from portal.coordination.models import CoordinationRequest
+
+    sara, erik = people["sara"], people["erik"]
+    maria, anna = staff["Maria"], staff["Anna"]
+    vc, soc = units["se-kalmar-vc"], units["se-kalmar-soc"]
+    told = (await db.exec(select(func.count()).select_from(CoordinationRequest).where(
+        CoordinationRequest.person_id == sara.id))).one()
+    if told:
+        return
+    sent = datetime.combine(date.today() - timedelta(days=5), time(10, 5), UTC)
+    erik_acts = Actor("person", erik.id, "legal_representative")
+    draft = await requests.start_draft(db, sara, erik_acts)
+    await requests.save_answers(db, draft, {
+        "hard": ("Sara vill börja arbeta igen. Hon behöver stöd från både vårdcentralen och "
+                 "socialtjänsten."),
+        "units": [vc.id, soc.id], "other": "", "unknown": False, "units_answered": True,
+        "contact": "portal", "phone": "", "times": "", "consent": "given"}, sent)
+    request = await requests.send(db, draft, sara, erik_acts, [vc, soc], sent)
+    maria_acts = Actor("staff", maria.id, "staff", maria.unit_id)
+    await requests.assign(db, request, sara, maria.id, maria_acts, sent + timedelta(days=1),
+                          seen=len(await requests.timeline(db, request.id)))
+    day = date.fromisoformat(_meeting_in(9))
+    starts = datetime.combine(day, time(13, 0), tzinfo=zone_of(sara)).astimezone(UTC)
+    await meetings.book(db, request, sara, starts_at=starts, place="Socialtjänsten, rum 2",
+                        participants=[maria.id, anna.id], actor=maria_acts,
+                        now=sent + timedelta(days=2),
+                        seen=len(await requests.timeline(db, request.id)))
+
+
 async def load_stories(db: AsyncSession, people: dict[str, Person]) -> int:
     """Tell each story that has not been told yet; return how many were told."""
     units = {u.code: u for u in (await db.exec(select(Unit))).all()}
@@ -324,5 +384,6 @@ async def load_stories(db: AsyncSession, people: dict[str, Person]) -> int:
             await db.refresh(plan)
         told += 1
     await _requests_and_questions(db, people, units, staff)
+    await _protected_meeting(db, people, units, staff)
     return told
 

@@ -41,6 +41,7 @@ from portal.core import i18n
 from portal.core.clock import zone_of
 from portal.core.inputs import BadInput, local_datetime, parse_date, parse_time
 from portal.people.models import Person
+from portal.people.names import may_see_places
 from portal.plans.forms import PLAN_EARLIEST, PLAN_LATEST
 from portal.plans.models import Plan
 
@@ -124,7 +125,8 @@ def cancelled_by_closing(found: Meeting, plan: Plan, person: Person) -> Meeting 
 def follow_up_ics(found: Meeting, person: Person, base_url: str, now: datetime) -> bytes:
     """The meeting as an iCalendar file: METHOD:PUBLISH, one VEVENT of one hour in the
     person's zone with its VTIMEZONE, UID, SEQUENCE, DTSTAMP `now` (aware, the request's
-    time) and STATUS CONFIRMED or CANCELLED.
+    time), LOCATION (not for a person with protected personal data) and STATUS
+    CONFIRMED or CANCELLED.
 
     Raises NoCalendarDate (a 404) when the meeting has no usable start
     (follow_up_start() is None).
@@ -151,7 +153,8 @@ def follow_up_ics(found: Meeting, person: Person, base_url: str, now: datetime) 
     else:
         event.add("status", "CONFIRMED")
     event.add("summary", summary)
-    if found.follow_up.get("place"):
+    # Never where a person with protected personal data can be found (people.names).
+    if found.follow_up.get("place") and may_see_places(person, None):
         event.add("location", found.follow_up["place"])
     description = (translations.gettext("Mötet är inställt. Läs planen i SIP-portalen.")
                    if found.cancelled else translations.gettext(
