@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, *,
     worker: dict = {}
 
     async def start_outbox_worker() -> None:
-        if settings.smtp_host or settings.sms_enabled:
+        if settings.outbox_worker and (settings.smtp_host or settings.sms_enabled):
             from portal.notices.outbox import run_worker
 
             worker["task"] = asyncio.create_task(run_worker(sessionmaker, settings))

@@ -103,6 +103,9 @@ class Settings:
     sms_user: str = ""
     sms_password: str = ""
     sms_sender: str = "SIPportal"
+    # Each app process sends the outbox in the background (portal.notices.outbox.run_worker);
+    # off where something else sends it (a test that drives deliver_due itself).
+    outbox_worker: bool = True
     age_rules: AgeRules = field(default_factory=AgeRules)
 
     @property
@@ -226,6 +229,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         sms_user=get("PORTAL_SMS_USER", ""),
         sms_password=get("PORTAL_SMS_PASSWORD", ""),
         sms_sender=get("PORTAL_SMS_SENDER", defaults.sms_sender),
+        outbox_worker=_bool(get("PORTAL_OUTBOX_WORKER"), defaults.outbox_worker),
         age_rules=AgeRules(
             guardian_until=tuple((c, int(get(f"PORTAL_GUARDIAN_AGE_LIMIT_{c}", age)))
                                  for c, age in defaults.age_rules.guardian_until),

@@ -42,6 +42,14 @@ SHOWN: dict[str, Words] = {
     "person.viewed_by_staff": Words(N_("Öppnade översikten med uppgifterna.")),
     "consent.listed_for_staff": Words(N_("Såg namnet och svaret om samtycke i en lista.")),
     "inbox.listed_for_staff": Words(N_("Såg ett ärende eller en fråga i inkorgen.")),
+    # Who acts for the person (portal.people.invitations, representatives)
+    "representation.viewed": Words(N_("Läste vad rätten att använda tjänsten gäller.")),
+    "proxy_invitation.accepted": Words(N_("Tackade ja till inbjudan att använda tjänsten.")),
+    "proxy_invitation.declined": Words(N_("Tackade nej till inbjudan att använda tjänsten.")),
+    "representation.replaced": Words(N_("Fick en ny fullmakt i stället för den förra.")),
+    "representation.ended": Words(N_("Avslutade en fullmakt.")),
+    "proxy_invitation.created": Words(N_("Bjöd in någon att använda tjänsten.")),
+    "proxy_invitation.withdrawn": Words(N_("Tog tillbaka en inbjudan.")),
     # Consent
     "consent.viewed_by_staff": Words(N_("Läste svaren om samtycke.")),
     "consent.give": Words(N_("Sa ja till samtycke."),
@@ -95,6 +103,10 @@ EXCLUDED: dict[str, str] = {
                     "or their right ended by itself; neither reads nor changes anything",
     "notice_settings.changed": "the signed-in person's own notice settings, changed only by "
                                "themself",
+    "proxy_invitation.prepared": "the person's own step before re-authentication; the "
+                                 "invitation itself is proxy_invitation.created",
+    "proxy_invitation.refused": "the person's own attempt, refused (protected personal data); "
+                                "nothing was read or changed",
 }
 
 
