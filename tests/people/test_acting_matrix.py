@@ -293,7 +293,7 @@ def world(client) -> World:
     _invite(client, subject, invited)
     made.personas["invited-not-accepted"] = Persona("invited-not-accepted", invited,
                                                     stale=subject)
-    stranger = person("Ms")
+    stranger = person("Mo")
     made.personas["another-citizen"] = Persona("another-citizen", stranger, stale=subject)
     for key, code, consent, abroad in (("staff-with-consent", VC, True, False),
                                         ("staff-without-consent", SOC, False, False),
