@@ -105,16 +105,22 @@ def new_person(client, *, country: str = "SE", born: date | None = None, email: 
 
 def represent(client, representative: Who, represented: Who, kind: str,
               scope: str = ALL_SCOPES, valid_from: date | None = None,
-              valid_to: date | None = None) -> None:
+              valid_to: date | None = None, appointment: str | None = None) -> str:
+    """Let `representative` act for `represented`; returns the representation's id.
+    `appointment`: what a court appointed a legal representative as (god_man, forvaltare,
+    intressebevakare)."""
     async def work(db):
-        db.add(Representation(representative_id=representative.id, represented_id=represented.id,
-                              kind=kind, scope=scope,
-                              valid_from=valid_from or date.today() - timedelta(days=30),
-                              valid_to=valid_to, source="population_register"
-                              if kind == "guardian" else "person"))
+        source = {"guardian": "population_register", "legal_representative": "court"}
+        rep = Representation(representative_id=representative.id, represented_id=represented.id,
+                             kind=kind, scope=scope,
+                             valid_from=valid_from or date.today() - timedelta(days=30),
+                             valid_to=valid_to, source=source.get(kind, "person"),
+                             appointment=appointment)
+        db.add(rep)
         await db.commit()
+        return rep.id
 
-    db_run(client, work)
+    return db_run(client, work)
 
 
 def family(client, *, country: str = "SE", guardians: int = 2,
