@@ -54,6 +54,7 @@ RELATION_WORDS = {
     "guardian": N_("vårdnadshavare"),
     "legal_representative": N_("god man eller förvaltare"),
     "proxy": N_("ombud med fullmakt"),
+    "invitee": N_("inbjuden att bli ombud"),
 }
 SUOMI_FI_PROXY = N_("ombud med Suomi.fi-fullmakt")
 REPRESENTATIVE = N_("företrädare")

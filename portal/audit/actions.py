@@ -32,6 +32,9 @@ class Words:
 SHOWN: dict[str, Words] = {
     # The plan
     "plan.read": Words(N_("Läste planen.")),
+    "plan.versions_read": Words(N_("Såg listan över planens versioner.")),
+    "consent.read": Words(N_("Läste svaren om samtycke.")),
+    "consent.history_read": Words(N_("Läste vad som har hänt med samtycket.")),
     "my_data.document": Words(N_("Hämtade alla uppgifter som ett dokument.")),
     "my_data.fhir": Words(N_("Hämtade alla uppgifter som en fil för andra system.")),
     "plan.created": Words(N_("Började skriva en ny plan.")),

@@ -171,8 +171,14 @@ async def login_callback(
     except accounts.UnknownStaff:
         return _failed(request, "unknown staff member", N_(
             "Du har inget konto i SIP-portalen. Kontakta din chef om du ska ha det."))
-    locale = session.get("locale")
     previous_user = session.get("user_id")
+    if attempt.get("reauth") and previous_user and previous_user != user.id:
+        # Asked to confirm who they are, someone else logged in: nothing changes hands. The
+        # signed-in person stays signed in (with their old login time) and is told why.
+        session.flash(N_("Du loggade in som en annan person. Inget har ändrats. Logga in som "
+                         "dig själv för att fortsätta."), "warning")
+        return Redirect("/", status_code=303)
+    locale = session.get("locale")
     # Re-authenticating as the same user keeps what the person was doing.
     kept = {k: session.get(k) for k in KEPT_ON_REAUTH if k in session} \
         if previous_user == user.id else {}

@@ -44,6 +44,7 @@ async def _page(request: Request, subject: Subject, form: ConsentForm, status: i
 @get("/samtycke", dependencies=CONSENT, name="consent_page")
 async def consent_page(request: Request, subject: NamedDependency[Subject]) -> Template:
     view = await services.overview(subject.db, subject.person, subject.today)
+    await subject.log_read("consent.read", "person", subject.person.id)
     # Nothing is ticked in advance: consent is an active choice.
     form = ConsentForm(key=new_key(), seen_seq=view.seq)
     return await _page(request, subject, form, view=view)
@@ -117,6 +118,7 @@ async def consent_receipt(act_id: FromPath[str], subject: NamedDependency[Subjec
 
 @get("/samtycke/historik", dependencies=CONSENT, name="consent_history")
 async def consent_history(subject: NamedDependency[Subject]) -> Template:
+    await subject.log_read("consent.history_read", "person", subject.person.id)
     return Template("consent/history.html", context={
         "entries": await services.history(subject.db, subject.person), "person": subject.person,
         "staff_view": False})

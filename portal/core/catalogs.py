@@ -107,7 +107,7 @@ ALLOWED_SWEDEN_TERMS: dict[str, str] = {
     "Om det är bråttom: ring 1177. Vid fara för liv: ring 112.": "shown only for a person in Sweden",
     # portal/people/invitations.py: the invitation form asks for the inviter's country's
     # number; people in Finland get the personbeteckning messages.
-    "Personnummer": "shown only for a person in Sweden",
+    "Personnummer eller samordningsnummer": "shown only for a person in Sweden",
     "Skriv personnumret för den du vill bjuda in.": "shown only for a person in Sweden",
     "Det är ditt eget personnummer. Skriv numret för den du vill bjuda in.":
         "shown only for a person in Sweden",

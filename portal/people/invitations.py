@@ -40,7 +40,26 @@ EARLIER_SHOWN_DAYS = 365
 # An end date more than this far ahead is surely a typing mistake.
 LATEST_END_YEARS = 10
 
-NUMBER_LABEL = {"SE": N_("Personnummer"), "FI": N_("Personbeteckning")}
+# A fullmakt is given by an adult to an adult (Swedish and Finnish law: legal capacity from
+# 18, FB 9:1 and the Finnish Guardianship Services Act 2 §); a child's matters are their
+# guardians'.
+ADULT_AGE = 18
+INVITEE_A_CHILD = N_("Personen är under 18 år. Du kan bara bjuda in någon som har fyllt 18.")
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def may_invite(person: Person, today: date) -> bool:
+    """Whether `person` may invite a proxy themself: an adult (ADULT_AGE) without protected
+    personal data (then staff add a proxy after checking identity)."""
+    return not person.protected_identity and person.age_on(today) >= ADULT_AGE
+
+
+# By the inviter's country, not the language variant: a person in Sweden types a Swedish
+# number whichever variant the page is shown in.
+NUMBER_LABEL = {"SE": N_("Personnummer eller samordningsnummer"), "FI": N_("Personbeteckning")}
 NUMBER_MISSING = {"SE": N_("Skriv personnumret för den du vill bjuda in."),
                   "FI": N_("Skriv personbeteckningen för den du vill bjuda in.")}
 OWN_NUMBER = {"SE": N_("Det är ditt eget personnummer. Skriv numret för den du vill bjuda in."),
@@ -93,6 +112,8 @@ def read_invite_form(form, person: Person, today: date) -> InviteForm:
         else:
             if data.national_id == person.national_id:
                 data.errors["number"] = OWN_NUMBER[country]
+            elif _age(birth_date(data.national_id, country), today) < ADULT_AGE:
+                data.errors["number"] = INVITEE_A_CHILD
     chosen = {s for s in data.scopes if s in {scope.value for scope in Scope}}
     data.scopes = [scope.value for scope in scope_list(chosen)]
     if not data.scopes:
@@ -124,6 +145,18 @@ def pending_data(form: InviteForm, person: Person) -> dict:
     """What the session keeps between the form and the confirmation (never in a URL)."""
     return {"person": person.id, "national_id": form.national_id, "scopes": form.scopes,
             "valid_to": form.end.isoformat() if form.end else None, "key": form.key}
+
+
+async def already_acts(db: AsyncSession, pending: dict, person: Person, now: datetime) -> bool:
+    """Whether the invitee already has a valid right for `person` (then an accepted invitation
+    replaces it). Says nothing about who they are."""
+    invitee = (await db.exec(select(Person).where(
+        Person.national_id == pending.get("national_id", "")))).first()
+    if invitee is None:
+        return False
+    from portal.people.representation import acting_right
+
+    return await acting_right(db, invitee.id, person.id, now) is not None
 
 
 def invitee_birth_date(pending: dict, person: Person) -> date | None:
@@ -323,7 +356,7 @@ async def answer(db: AsyncSession, found: Invitation, invitee: Person, accept: b
     invitation's end date; an earlier proxy between the two ends now (replaced)."""
     invitation, inviter = found.invitation, found.inviter
     # In the inviter's access log as the proxy they invited, whoever the invitee acts for now.
-    actor = Actor("person", invitee.id, "proxy")
+    actor = Actor("person", invitee.id, "invitee")
     # Lock the row where the database can: two tabs answering at once answer once.
     fresh = (await db.exec(select(ProxyInvitation).where(ProxyInvitation.id == invitation.id)
                            .with_for_update().execution_options(populate_existing=True))).one()

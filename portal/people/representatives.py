@@ -26,7 +26,8 @@ from portal.consent.forms import new_key
 from portal.core.clock import RequestTime
 from portal.core.i18n import N_
 from portal.people import invitations as services
-from portal.people.names import may_see_name
+from portal.people.models import Person
+from portal.people.names import may_see_name, shown_name
 from portal.people.representation import SCOPE_WORDS, Scope, acting_rights, guardian_age_limit
 
 ANY = {"subject": acting_for()}
@@ -74,14 +75,22 @@ async def representatives_page(subject: NamedDependency[Subject]) -> Template:
         "limit_day_of": lambda child: _age_limit_end(child, child.country),
         "limit_of": lambda child: guardian_age_limit(child.country),
         "ended_on": lambda rep: services.ended_on(rep, person),
+        "invitee_born": lambda invitation: services.invitee_birth_date(
+            {"national_id": invitation.invitee_national_id}, person),
         "today": subject.today})
 
 
 # --- inviting a proxy ----------------------------------------------------------------------
 
 
-def _protected_page(status: int = 200) -> Template:
-    return Template("people/invite_protected.html", status_code=status)
+def _protected_page(status: int = 200, person: Person | None = None,
+                    today: date | None = None) -> Template:
+    """Why the person cannot invite here: protected personal data (staff add a proxy), or
+    under 18 (their guardians act for them)."""
+    child = person is not None and not person.protected_identity and today is not None \
+        and person.age_on(today) < services.ADULT_AGE
+    return Template("people/invite_child.html" if child else "people/invite_protected.html",
+                    status_code=status)
 
 
 def _invite_form_page(subject: Subject, form: services.InviteForm, status: int = 200) -> Template:
@@ -94,8 +103,8 @@ def _invite_form_page(subject: Subject, form: services.InviteForm, status: int =
 @get("/ombud/bjud-in", dependencies=ANY, name="invite_page")
 async def invite_page(subject: NamedDependency[Subject]) -> Template:
     _only_the_person(subject)
-    if subject.person.protected_identity:
-        return _protected_page()
+    if not services.may_invite(subject.person, subject.today):
+        return _protected_page(person=subject.person, today=subject.today)
     return _invite_form_page(subject, services.InviteForm(key=new_key()))
 
 
@@ -104,10 +113,11 @@ async def invite(request: Request, subject: NamedDependency[Subject],
                  settings: NamedDependency[Settings]) -> Response:
     _only_the_person(subject)
     person = subject.person
-    if person.protected_identity:
+    if not services.may_invite(person, subject.today):
+        reason = "protected identity" if person.protected_identity else "under 18"
         await record(subject.db, "proxy_invitation.refused", subject.actor(),
-                     subject_person_id=person.id, detail={"reason": "protected identity"})
-        return _protected_page(status=403)
+                     subject_person_id=person.id, detail={"reason": reason})
+        return _protected_page(status=403, person=person, today=subject.today)
     form = services.read_invite_form(await request.form(), person, subject.today)
     if form.errors:
         return _invite_form_page(subject, form, status=400)
@@ -131,8 +141,8 @@ def _pending(request: Request, subject: Subject) -> dict | None:
 async def invite_confirm(request: Request, subject: NamedDependency[Subject],
                          settings: NamedDependency[Settings]) -> Response:
     _only_the_person(subject)
-    if subject.person.protected_identity:
-        return _protected_page()
+    if not services.may_invite(subject.person, subject.today):
+        return _protected_page(person=subject.person, today=subject.today)
     pending = _pending(request, subject)
     if pending is None:
         return Redirect("/ombud/bjud-in", status_code=303)
@@ -140,6 +150,8 @@ async def invite_confirm(request: Request, subject: NamedDependency[Subject],
         return Redirect(REAUTH_URL, status_code=303)
     return Template("people/invite_confirm.html", context={
         "pending": pending, "born": services.invitee_birth_date(pending, subject.person),
+        "replaces": await services.already_acts(subject.db, pending, subject.person,
+                                                subject.time.now),
         "scopes": services.scope_list(pending["scopes"]), "scope_words": SCOPE_WORDS,
         "valid_to": date.fromisoformat(pending["valid_to"]) if pending.get("valid_to") else None})
 
@@ -149,8 +161,8 @@ async def invite_send(request: Request, subject: NamedDependency[Subject],
                       settings: NamedDependency[Settings]) -> Response:
     _only_the_person(subject)
     db, person = subject.db, subject.person
-    if person.protected_identity:
-        return _protected_page(status=403)
+    if not services.may_invite(person, subject.today):
+        return _protected_page(status=403, person=person, today=subject.today)
     session = request.scope["state"]["session"]
     key = str((await request.form()).get("idempotency_key") or "")
     pending = _pending(request, subject)
@@ -234,7 +246,7 @@ async def end_proxy(request: Request, representation_id: FromPath[str],
     if await services.end(subject.db, found.representation, subject.person.id, subject.actor(),
                           subject.time.now):
         session.flash(N_("Fullmakten är avslutad. %(name)s kan inte längre använda tjänsten "
-                         "för dig."), "success", {"name": found.person.name})
+                         "för dig."), "success", {"name": shown_name(found.person, subject.viewer)})
     else:
         session.flash(N_("Fullmakten var redan avslutad. Inget mer behöver göras."))
     return Redirect("/ombud", status_code=303)

@@ -101,6 +101,7 @@ async def plan_versions(subject: NamedDependency[Subject]) -> Template:
     plan = await services.active_plan(db, person.id)
     if plan is None:
         raise NotFoundException()
+    await subject.log_read("plan.versions_read", "plan", plan.id)
     return Template("plans/versions.html", context={
         "plan": plan, "versions": await services.versions(db, plan.id), "person": person})
 

@@ -512,3 +512,113 @@ def test_an_invitation_past_its_end_date_or_from_a_now_protected_person_cannot_b
                            "decision": "accept"})
     assert proxies(client, johan.id, viola.id) == []
     assert viola.given_name not in page(url).response.text
+
+
+# --- faults found by trying the pages as a new user -------------------------------------------
+
+
+def test_a_child_cannot_be_invited_nor_invite(client, page):
+    adult = new_person(client, prefix="Ca")
+    child = new_person(client, prefix="Cc", born=today_in() - timedelta(days=17 * 365))
+    sign_in(client, adult)
+    form = page("/ombud/bjud-in")
+    response = client.post("/ombud/bjud-in", data=fill(form, display(child.national_id,
+                                                                     child.country)))
+    assert response.status_code == 400
+    refused = BeautifulSoup(response.text, "html.parser")
+    assert errors(refused) == ["Personen är under 18 år. Du kan bara bjuda in någon som har "
+                               "fyllt 18."]
+    assert invitations_of(client, adult.id) == []
+    switch(client, child)
+    shown = page("/ombud/bjud-in")
+    assert shown.h1 == "Du kan inte bjuda in någon än"
+    sent = client.post("/ombud/bjud-in", data={
+        "csrf_token": page("/").csrf(), "subject": child.id, "scope": ["plan:read"],
+        "number": display(adult.national_id, adult.country)}, follow_redirects=False)
+    assert sent.status_code == 403 and invitations_of(client, child.id) == []
+    assert "proxy_invitation.refused" in actions(client, child.id)
+
+
+def test_the_confirm_page_says_an_invitation_replaces_what_the_proxy_has(client, page):
+    person, proxy, other = (new_person(client, prefix=p) for p in ("Ra", "Rb", "Rc"))
+    add_rep(client, proxy, person)
+    sign_in(client, person)
+    for invitee, warned in ((proxy, True), (other, False)):
+        client.post("/ombud/bjud-in", data=fill(page("/ombud/bjud-in"), display(
+            invitee.national_id, invitee.country)), follow_redirects=False)
+        confirm = page("/ombud/bjud-in/bekrafta")
+        assert ("Den här personen kan redan använda tjänsten åt dig."
+                in confirm.response.text) is warned
+        assert invitee.given_name not in confirm.response.text  # the number tells no name
+
+
+def test_ending_a_protected_proxy_never_names_them_to_the_person(client, page):
+    person, proxy = new_person(client, prefix="Ea"), new_person(client, prefix="Eb")
+    rep = add_rep(client, proxy, person)
+    protect(client, proxy)
+    sign_in(client, person)
+    url = f"/ombud/fullmakter/{rep}/avsluta"
+    ended = client.post(url, data=hidden(page(url), url))
+    assert "Fullmakten är avslutad." in ended.text
+    assert proxy.given_name not in ended.text  # (every test person is a Provsson)
+
+
+def test_waiting_invitations_say_to_whom_and_until_when(client, page):
+    person, invitee = new_person(client, prefix="Wa"), new_person(client, prefix="Wb")
+    sign_in(client, person)
+    last_day = today_in() + timedelta(days=30)
+    client.post("/ombud/bjud-in", data=fill(page("/ombud/bjud-in"), display(
+        invitee.national_id, invitee.country), valid_to=last_day.isoformat()),
+        follow_redirects=False)
+    confirm = page("/ombud/bjud-in/bekrafta")
+    client.post("/ombud/bjud-in/bekrafta", data=hidden(confirm, "/ombud/bjud-in/bekrafta"))
+    from portal.core.i18n import format_date
+
+    card = " ".join(page("/ombud").response.text.split())
+    assert f"Till personen som är född {format_date(invitee_born(invitee), locale='sv')}." in card
+    assert f"Sista dag: {format_date(last_day, locale='sv')}." in card
+
+
+def invitee_born(who: Who) -> date:
+    from portal.people.national_id import birth_date
+
+    return birth_date(who.national_id, who.country)
+
+
+def test_a_declined_invitation_is_not_called_a_proxy_in_the_log(client, page):
+    person, invitee = new_person(client, prefix="Da"), new_person(client, prefix="Db")
+    sign_in(client, person)
+    invitation = invite(client, page, person, invitee)
+    switch(client, invitee)
+    url = f"/ombud/inbjudningar/{invitation}"
+    client.post(url, data={**hidden(page(url), url), "decision": "decline"})
+    switch(client, person)
+    log = " ".join(page("/logg").response.text.split())
+    assert f"{invitee.name}, inbjuden att bli ombud för dig" in log
+    assert "ombud med fullmakt" not in log
+
+
+def test_a_representative_reading_consent_and_versions_is_in_the_log(client, page):
+    person, proxy = new_person(client, prefix="La"), new_person(client, prefix="Lb")
+    add_rep(client, proxy, person, scope="plan:read consent")
+    sign_in(client, proxy)
+    client.post("/vem", data={"csrf_token": page("/").csrf(), "person": person.id})
+    assert client.get("/samtycke").status_code == 200
+    assert client.get("/samtycke/historik").status_code == 200
+    logged = actions(client, person.id)
+    assert logged.count("consent.read") == 1 and logged.count("consent.history_read") == 1
+
+
+def test_logging_in_again_as_someone_else_changes_nothing(client, page):
+    person, other = new_person(client, prefix="Ia"), new_person(client, prefix="Ib")
+    sign_in(client, person)
+    age_login(client)
+    sent = client.post("/ombud/bjud-in", data=fill(page("/ombud/bjud-in"), display(
+        other.national_id, other.country)), follow_redirects=False)
+    assert sent.headers["location"] == REAUTH
+    back = reauthenticate(client, other.name, REAUTH)
+    assert back.headers["location"] == "/"
+    start = page("/")
+    assert f"Inloggad: {person.name}" in start.response.text
+    assert "Du loggade in som en annan person. Inget har ändrats." in flashes(start)
+    assert invitations_of(client, person.id) == []
