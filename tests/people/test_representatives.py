@@ -526,8 +526,8 @@ def test_a_child_cannot_be_invited_nor_invite(client, page):
                                                                      child.country)))
     assert response.status_code == 400
     refused = BeautifulSoup(response.text, "html.parser")
-    assert errors(refused) == ["Personen är under 18 år. Du kan bara bjuda in någon som har "
-                               "fyllt 18."]
+    assert errors(refused) == [("Personen är under 18 år. Du kan bara bjuda in någon som har "
+                                "fyllt 18.")]
     assert invitations_of(client, adult.id) == []
     switch(client, child)
     shown = page("/ombud/bjud-in")
