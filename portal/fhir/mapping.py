@@ -17,7 +17,7 @@ Where each field goes (LOCAL is `<base url>/fhir`, the portal's own systems):
 | Person.birth_date                       | Patient.birthDate                                    |
 | Person.email / phone                    | Patient.telecom (email / phone)                      |
 | Person.protected_identity               | Patient.meta.security v3-Confidentiality "R"         |
-| Unit                                    | Organization (identifier LOCAL/sid/unit = code, name, type.text = kind, partOf.display = organisation, telecom, address.text) |
+| Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
 | StaffMember                             | Practitioner (identifier: HSA-id, or LOCAL/sid/staff) and PractitionerRole (code.text = title, organization) |
 | Representation (someone acts for them)  | RelatedPerson (relationship v3-RoleCode GUARD or POWATT, .text = appointment, period, extension LOCAL/StructureDefinition/representation-scope) |
 | Plan + PlanVersion (one per version)    | CarePlan (identifier LOCAL/sid/plan = plan id, meta.versionId = number, replaces = the version before, created = published, author = publisher) |
@@ -44,6 +44,7 @@ with protected personal data (`PersonData.show_places`).
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -186,12 +187,21 @@ class _Builder:
             self.add({
                 "resourceType": "Organization", "id": fhir_id(unit.id),
                 "identifier": [{"system": self.system("unit"), "value": unit.code}],
-                "name": unit.name, "type": [{"text": unit.kind}],
+                "name": unit.name, "type": [{"coding": [self.code("unit-kind", unit.kind)]}],
                 "partOf": {"display": unit.organisation},
                 "telecom": [{"system": "phone", "value": unit.phone}] if unit.phone else None,
                 "address": [{"text": unit.address}]
                 if unit.address and self.data.show_places else None,
             })
+
+    def drop_unreferenced_organizations(self) -> None:
+        """Keep only the units something in the bundle refers to (not every unit known)."""
+        others = json.dumps([r for r in self.entries.values()
+                             if r["resourceType"] != "Organization"])
+        for url, resource in list(self.entries.items()):
+            if (resource["resourceType"] == "Organization"
+                    and f'"{url}"' not in others):
+                del self.entries[url]
 
     def practitioners(self) -> None:
         for staff in self.data.staff.values():
@@ -480,6 +490,7 @@ def person_bundle(data: PersonData, *, base_url: str, now: datetime) -> dict:
     builder.consents()
     builder.tasks()
     builder.communications()
+    builder.drop_unreferenced_organizations()
     bundle = {
         "resourceType": "Bundle",
         "identifier": {"system": builder.system("export"), "value": str(uuid.uuid4())},

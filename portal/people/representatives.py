@@ -75,6 +75,7 @@ async def representatives_page(subject: NamedDependency[Subject]) -> Template:
         "limit_day_of": lambda child: _age_limit_end(child, child.country),
         "limit_of": lambda child: guardian_age_limit(child.country),
         "ended_on": lambda rep: services.ended_on(rep, person),
+        "may_invite": services.may_invite(person, subject.today),
         "invitee_born": lambda invitation: services.invitee_birth_date(
             {"national_id": invitation.invitee_national_id}, person),
         "today": subject.today})

@@ -429,3 +429,16 @@ def test_a_representative_of_a_protected_person_gets_no_places(client, page):
     client.cookies.clear()
     sign_in(client, who)
     assert "Vårdcentralen, rum 4" in Page(client.get(DOCUMENT)).text()
+
+
+def test_the_file_names_only_the_units_it_refers_to(client, page, story):
+    bundle = _bundle(client, story["who"])
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    text = json.dumps([e["resource"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] != "Organization"])
+    organizations = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Organization"]
+    assert organizations, "the story's units are referred to"
+    for entry in organizations:
+        assert f'"{entry["fullUrl"]}"' in text  # referred to by something else in the file
+        assert all("text" not in kind for kind in entry["resource"].get("type", []))
+    assert len(organizations) < 7 and urls  # not every unit the portal knows
