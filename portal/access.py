@@ -44,7 +44,7 @@ from portal.people.models import Person
 from portal.people.representation import Scope
 
 __all__ = ["Scope", "Subject", "WrongSubject", "acting_for", "citizen_subject", "own_account",
-           "staff_subject"]
+           "staff_subject", "themself"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The 403's detail when a representative's right does not cover the page (core.errors
@@ -168,6 +168,20 @@ def acting_for(scope: Scope | tuple[Scope, ...] | None = None) -> Provide:
 
     async def provide(request: Request) -> Subject:
         return await citizen_subject(request, scope)
+
+    return Provide(provide)
+
+
+def themself() -> Provide:
+    """A dependency giving the Subject only to a citizen acting for themself: for who may act
+    for them (inviting, ending a fullmakt). A representative, whatever their right, gets a
+    403: no right covers giving rights away."""
+
+    async def provide(request: Request) -> Subject:
+        subject = await citizen_subject(request)
+        if subject.by_representative:
+            raise PermissionDeniedException()
+        return subject
 
     return Provide(provide)
 

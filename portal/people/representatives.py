@@ -13,11 +13,11 @@ from datetime import date
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from portal.access import Subject, acting_for, own_account
+from portal.access import Subject, acting_for, own_account, themself
 from portal.audit.service import record
 from portal.auth.routes import auth_is_fresh
 from portal.auth.viewer import Viewer
@@ -31,16 +31,12 @@ from portal.people.names import may_see_name, shown_name
 from portal.people.representation import SCOPE_WORDS, Scope, acting_rights, guardian_age_limit
 
 ANY = {"subject": acting_for()}
+# Who may act for the person is changed only by the person (portal.access.themself).
+SELF = {"subject": themself()}
 OWN = {"viewer": own_account()}
 PENDING = "pending_invitation"
 CONFIRM_URL = "/ombud/bjud-in/bekrafta"
 REAUTH_URL = f"/auth/login/citizen?reauth=true&next={CONFIRM_URL}"
-
-
-def _only_the_person(subject: Subject) -> None:
-    """Only the person themself changes who acts for them (not a representative)."""
-    if subject.by_representative:
-        raise PermissionDeniedException()
 
 
 def _age_limit_end(person, country: str):
@@ -101,18 +97,16 @@ def _invite_form_page(subject: Subject, form: services.InviteForm, status: int =
         "today": subject.today})
 
 
-@get("/ombud/bjud-in", dependencies=ANY, name="invite_page")
+@get("/ombud/bjud-in", dependencies=SELF, name="invite_page")
 async def invite_page(subject: NamedDependency[Subject]) -> Template:
-    _only_the_person(subject)
     if not services.may_invite(subject.person, subject.today):
         return _protected_page(person=subject.person, today=subject.today)
     return _invite_form_page(subject, services.InviteForm(key=new_key()))
 
 
-@post("/ombud/bjud-in", dependencies=ANY, name="invite")
+@post("/ombud/bjud-in", dependencies=SELF, name="invite")
 async def invite(request: Request, subject: NamedDependency[Subject],
                  settings: NamedDependency[Settings]) -> Response:
-    _only_the_person(subject)
     person = subject.person
     if not services.may_invite(person, subject.today):
         reason = "protected identity" if person.protected_identity else "under 18"
@@ -138,10 +132,9 @@ def _pending(request: Request, subject: Subject) -> dict | None:
     return pending
 
 
-@get(CONFIRM_URL, dependencies=ANY, name="invite_confirm")
+@get(CONFIRM_URL, dependencies=SELF, name="invite_confirm")
 async def invite_confirm(request: Request, subject: NamedDependency[Subject],
                          settings: NamedDependency[Settings]) -> Response:
-    _only_the_person(subject)
     if not services.may_invite(subject.person, subject.today):
         return _protected_page(person=subject.person, today=subject.today)
     pending = _pending(request, subject)
@@ -157,10 +150,9 @@ async def invite_confirm(request: Request, subject: NamedDependency[Subject],
         "valid_to": date.fromisoformat(pending["valid_to"]) if pending.get("valid_to") else None})
 
 
-@post(CONFIRM_URL, dependencies=ANY, name="invite_send")
+@post(CONFIRM_URL, dependencies=SELF, name="invite_send")
 async def invite_send(request: Request, subject: NamedDependency[Subject],
                       settings: NamedDependency[Settings]) -> Response:
-    _only_the_person(subject)
     db, person = subject.db, subject.person
     if not services.may_invite(person, subject.today):
         return _protected_page(status=403, person=person, today=subject.today)
@@ -186,14 +178,13 @@ async def invite_send(request: Request, subject: NamedDependency[Subject],
 
 
 async def _own_invitation(subject: Subject, invitation_id: str):
-    _only_the_person(subject)
     invitation = await services.invitation_by(subject.db, invitation_id, subject.person.id)
     if invitation is None:
         raise NotFoundException()
     return invitation
 
 
-@get("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", dependencies=ANY,
+@get("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", dependencies=SELF,
      name="withdraw_invitation_page")
 async def withdraw_invitation_page(invitation_id: FromPath[str],
                                    subject: NamedDependency[Subject]) -> Template:
@@ -203,7 +194,7 @@ async def withdraw_invitation_page(invitation_id: FromPath[str],
         "scope_words": SCOPE_WORDS})
 
 
-@post("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", dependencies=ANY,
+@post("/ombud/inbjudningar/{invitation_id:str}/ta-tillbaka", dependencies=SELF,
       name="withdraw_invitation")
 async def withdraw_invitation(request: Request, invitation_id: FromPath[str],
                               subject: NamedDependency[Subject]) -> Response:
@@ -220,7 +211,6 @@ async def withdraw_invitation(request: Request, invitation_id: FromPath[str],
 
 
 async def _own_proxy(subject: Subject, representation_id: str) -> services.Representative:
-    _only_the_person(subject)
     found = await services.proxy_of(subject.db, representation_id, subject.person.id)
     if (found is None or found.representation.kind != "proxy"
             or found.representation.source not in services.ENDABLE_SOURCES):
@@ -228,7 +218,7 @@ async def _own_proxy(subject: Subject, representation_id: str) -> services.Repre
     return found
 
 
-@get("/ombud/fullmakter/{representation_id:str}/avsluta", dependencies=ANY,
+@get("/ombud/fullmakter/{representation_id:str}/avsluta", dependencies=SELF,
      name="end_proxy_page")
 async def end_proxy_page(representation_id: FromPath[str],
                          subject: NamedDependency[Subject]) -> Response:
@@ -239,7 +229,7 @@ async def end_proxy_page(representation_id: FromPath[str],
         "found": found, "scopes": found.scopes, "scope_words": SCOPE_WORDS})
 
 
-@post("/ombud/fullmakter/{representation_id:str}/avsluta", dependencies=ANY, name="end_proxy")
+@post("/ombud/fullmakter/{representation_id:str}/avsluta", dependencies=SELF, name="end_proxy")
 async def end_proxy(request: Request, representation_id: FromPath[str],
                     subject: NamedDependency[Subject]) -> Response:
     found = await _own_proxy(subject, representation_id)
