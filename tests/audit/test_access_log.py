@@ -62,8 +62,14 @@ def visible_events(client, person_id: str) -> list[AuditEvent]:
 
 
 def local_text(at: datetime) -> str:
-    i18n.show_times_in(STOCKHOLM)
-    return i18n.format_datetime(at, "sv")
+    """`at` as the page shows it, in Stockholm time (the zone is set for this call only, so
+    it does not leak into later tests in the same process)."""
+    token = i18n.begin_request()
+    try:
+        i18n.show_times_in(STOCKHOLM)
+        return i18n.format_datetime(at, "sv")
+    finally:
+        i18n.end_request(token)
 
 
 def staff_member(client, given: str) -> StaffMember:
