@@ -29,16 +29,11 @@ PROTECTED = N_("En person med skyddade personuppgifter")
 
 
 def may_see_name(person: Person, viewer: Viewer | None) -> bool:
-    """Whether `viewer` (None: nobody signed in, as in a notice) may read `person`'s name."""
-    if not person.protected_identity:
+    """Whether `viewer` (None: nobody signed in, as in a notice) may read `person`'s name:
+    whoever may see their places, and those with a valid right to act for them now."""
+    if may_see_places(person, viewer):
         return True
-    if viewer is None:
-        return False
-    if viewer.is_staff:
-        return True
-    if viewer.person is not None and viewer.person.id == person.id:
-        return True
-    return viewer.right is not None and viewer.right.person.id == person.id
+    return viewer is not None and viewer.right is not None and viewer.right.person.id == person.id
 
 
 def shown_name(person: Person, viewer: Viewer | None) -> str:
