@@ -39,11 +39,11 @@ test: install browser ## run every test: lint, audit, translations, unit and HTT
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
-	$(PY) -m pytest tests -n 2
+	$(PY) -m pytest tests -n 3
 	$(PY) -m pytest e2e
 
 unit: install ## unit and HTTP tests only
-	$(PY) -m pytest tests -n 2
+	$(PY) -m pytest tests -n 3
 
 e2e: install browser ## browser journeys with Playwright and axe-core
 	$(PY) -m pytest e2e

@@ -265,3 +265,21 @@ def strip_ws(text: str) -> str:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Test modules about who may reach what, not about the database: they walk every route for
+# many personas and take minutes, so they run on SQLite only. The access layer asks the
+# database the same questions on both (the first authorization matrix, the consent, plan
+# and audit tests run on PostgreSQL too).
+SQLITE_ONLY_MODULES = ("test_acting_matrix.py", "test_protected_identity.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    kept, dropped = [], []
+    for item in items:
+        on_postgres = "[postgresql" in item.nodeid
+        (dropped if on_postgres and item.fspath.basename in SQLITE_ONLY_MODULES
+         else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
