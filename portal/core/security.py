@@ -6,6 +6,7 @@ import hmac
 
 import httpx
 from litestar import Request
+from litestar.datastructures import Headers
 from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -178,7 +179,7 @@ class RequestContextMiddleware:
                     own = viewer.unit if viewer.is_staff else viewer.acting_for
                     if own is not None:
                         i18n.show_times_in(zone_of(own))
-            if state.get("right_ended") and _header(scope, b"hx-request"):
+            if state.get("right_ended") and Headers.from_scope(scope).get("hx-request"):
                 # An htmx request from a page of the person they no longer act for: the
                 # whole tab goes to the start page, which says what happened.
                 await send_wrapper({"type": "http.response.start", "status": 200,
@@ -218,13 +219,6 @@ async def _say_the_right_ended(db, session, viewer, person_id: str | None) -> No
         session.flash(ENDED_BY_PERSON, "warning", {"name": why.person.given_name})
     else:
         session.flash(ENDED_BY_PROTECTED, "warning")
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value
-    return None
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -21,6 +21,7 @@ from portal.messages.models import Message, Thread
 from portal.notices.models import OutboxMessage
 from portal.people.models import Person, ProxyInvitation, Representation, StaffMember, Unit
 from portal.people.names import shown_name
+from portal.plans import content as plan_content
 from portal.plans.models import Plan, PlanVersion
 
 DOCUMENT, FHIR = "document", "fhir"
@@ -88,8 +89,6 @@ async def collect(db: AsyncSession, person: Person, viewer) -> Everything:
     staff_ids |= {m.author_id for m in messages if m.author_type == "staff"}
     staff_ids |= {e.act.actor_id for e in history if e.act.actor_type == "staff"}
     for version in versions:
-        from portal.plans import content as plan_content
-
         coordinator = plan_content.load(version.content).get("coordinator_id")
         if coordinator:
             staff_ids.add(coordinator)

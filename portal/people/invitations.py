@@ -27,9 +27,9 @@ from portal.core.clock import local_date
 from portal.core.i18n import N_
 from portal.core.inputs import BadInput, parse_date
 from portal.notices.outbox import notify
-from portal.people.models import Person, ProxyInvitation, Representation
+from portal.people.models import Person, ProxyInvitation, Representation, age_on
 from portal.people.national_id import NationalIdError, birth_date, normalise
-from portal.people.representation import Scope, is_valid
+from portal.people.representation import Scope, acting_right, is_valid
 
 PENDING, ACCEPTED, DECLINED, WITHDRAWN = "pending", "accepted", "declined", "withdrawn"
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -45,10 +45,6 @@ LATEST_END_YEARS = 10
 # guardians'.
 ADULT_AGE = 18
 INVITEE_A_CHILD = N_("Personen är under 18 år. Du kan bara bjuda in någon som har fyllt 18.")
-
-
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def may_invite(person: Person, today: date) -> bool:
@@ -112,7 +108,7 @@ def read_invite_form(form, person: Person, today: date) -> InviteForm:
         else:
             if data.national_id == person.national_id:
                 data.errors["number"] = OWN_NUMBER[country]
-            elif _age(birth_date(data.national_id, country), today) < ADULT_AGE:
+            elif age_on(birth_date(data.national_id, country), today) < ADULT_AGE:
                 data.errors["number"] = INVITEE_A_CHILD
     chosen = {s for s in data.scopes if s in {scope.value for scope in Scope}}
     data.scopes = [scope.value for scope in scope_list(chosen)]
@@ -154,8 +150,6 @@ async def already_acts(db: AsyncSession, pending: dict, person: Person, now: dat
         Person.national_id == pending.get("national_id", "")))).first()
     if invitee is None:
         return False
-    from portal.people.representation import acting_right
-
     return await acting_right(db, invitee.id, person.id, now) is not None
 
 

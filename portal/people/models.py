@@ -11,6 +11,11 @@ from portal.core.db import UTCDateTime
 from portal.core.ids import new_id, utcnow
 
 
+def age_on(born: date, day: date) -> int:
+    """Whole years from `born` to `day` (a birthday counts from that day)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Unit(SQLModel, table=True):
     """An actor that can take part in coordination: a care or social-services unit."""
 
@@ -63,10 +68,7 @@ class Person(SQLModel, table=True):
         return f"{self.given_name} {self.family_name}"
 
     def age_on(self, day: date) -> int:
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, day)
 
 
 class StaffMember(SQLModel, table=True):
