@@ -164,6 +164,28 @@ class Server:
                         pytrace=False)
         return result.stdout
 
+    def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Return once /healthz answers; fail the test with the output if the process
+        exits first or `timeout` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while not healthy(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                state = (f"exited with {self.process.returncode}" if self.process.poll() is not None
+                         else f"not healthy after {timeout:.0f} s")
+                pytest.fail(f"the portal server {state}; its output:\n{self.output()}", pytrace=False)
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Terminate the process (SIGTERM: uvicorn shuts down cleanly), kill it after 10 s."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -174,31 +196,27 @@ class Server:
                         f"{self.output()}", pytrace=False)
 
 
+def launch(env: dict[str, str], log_path: Path) -> Server:
+    """Start `python -m portal serve` with `env` (its PORTAL_PORT), output to `log_path`,
+    without waiting for it: `Server.wait_healthy()` waits, `Server.stop()` ends it. For
+    starting several at once; `serve` does all three for one."""
+    url = f"http://127.0.0.1:{env['PORTAL_PORT']}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return Server(process, url, log_path, env)
+
+
 def serve(env: dict[str, str], log_path: Path) -> Iterator[Server]:
     """Run `python -m portal serve` with `env` (its PORTAL_PORT) and yield it once /healthz
     answers on 127.0.0.1 (at most STARTUP_TIMEOUT s, else the test fails with its output);
     stopped (terminate, then kill) when the generator is closed. Output goes to `log_path`."""
-    url = f"http://127.0.0.1:{env['PORTAL_PORT']}"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = launch(env, log_path)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = (f"exited with {server.returncode}" if server.poll() is not None
-                         else f"not healthy after {STARTUP_TIMEOUT:.0f} s")
-                pytest.fail(f"the portal server {state}; its output:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
-        yield Server(server, url, log_path, env)
+        server.wait_healthy()
+        yield server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        server.stop()
 
 
 def start_portal(tmp: Path, demo_args: list[str], mailbox: Mailbox | None = None) -> Iterator[Server]:
