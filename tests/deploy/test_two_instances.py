@@ -207,6 +207,10 @@ def _each_notice_arrives_once(servers: dict[str, Server], mailbox: Mailbox, data
 
 def test_two_instances_behind_one_address_are_one_service(topology) -> None:
     servers, mailbox, database_url = topology
+    # Each answers its health check (what a container engine or balancer asks) with the
+    # public Host, on its own port.
+    for server in servers.values():
+        run_command(["health"], server.env)
     balancer = Balancer({name: server.port for name, server in servers.items()})
     public = servers["a"].env["PORTAL_BASE_URL"]
     with httpx.Client(base_url=public, transport=balancer, timeout=10) as client:
