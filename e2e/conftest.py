@@ -30,15 +30,8 @@ real CSP is sent, enforced, and that the portal's own scripts run under it.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,6 +46,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.processes import Mailbox, Server, free_port, healthy, portal_env, run_command, start_portal
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "e2e" / "artifacts"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -63,7 +58,6 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-STARTUP_TIMEOUT = 30.0
 # Playwright waits at most this long for anything: a hung page fails fast.
 ACTION_TIMEOUT_MS = 10_000
 
@@ -72,139 +66,12 @@ VARIANTS = {"sv": "Svenska (Sverige)", "sv-FI": "Svenska (Finland)"}
 
 # ---------------------------------------------------------------- the server
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """A real SMTP server (aiosmtpd) that keeps what the portal's outbox worker sends."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.received: list = []
-        self.port = _free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list:
-        from email import message_from_bytes, policy
-
-        return [message_from_bytes(e.original_content, policy=policy.default)
-                for e in list(self.received) if address in e.rcpt_tos]
-
-    def wait_for(self, address: str, at_least: int = 1, timeout: float = 30.0) -> list:
-        """The mail to `address`, once at least `at_least` have arrived (the worker sends
-        every few seconds); fails after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while len(self.to(address)) < at_least:
-            if time.monotonic() > deadline:
-                pytest.fail(f"{at_least} notice(s) to {address} did not arrive within {timeout:.0f} s "
-                            f"(got {len(self.to(address))})", pytrace=False)
-            time.sleep(0.25)
-        return self.to(address)
-
-
-def _server_env(tmp: Path, port: int) -> dict[str, str]:
-    # Nothing from the developer's own PORTAL_* settings leaks in.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({
-        "PORTAL_ENV": "development",
-        "PORTAL_COUNTRY": "SE",
-        "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'portal.db'}",
-        "PORTAL_PORT": str(port),
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-        "PORTAL_SESSION_DIR": str(tmp / "sessions"),
-        "PORTAL_DEV_IDP_KEY_FILE": str(tmp / "dev-idp-key.json"),
-        "PORTAL_IDLE_TIMEOUT": "1200",
-        "PYTHONUNBUFFERED": "1",
-    })
-    return env
-
-
-def _run(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run([sys.executable, "-m", "portal", *args], check=False, cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        pytest.fail(f"`python -m portal {' '.join(args)}` failed ({result.returncode}):\n"
-                    f"{result.stdout}\n{result.stderr}", pytrace=False)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-class Server:
-    def __init__(self, process: subprocess.Popen, url: str, log_path: Path,
-                 env: dict[str, str] | None = None) -> None:
-        self.process = process
-        self.url = url
-        self.log_path = log_path
-        self.env = env or {}
-
-    def python(self, code: str) -> str:
-        """Run `code` in a Python process with the server's settings (its database): for
-        what a journey needs that no page makes, e.g. time having passed. Returns stdout."""
-        result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=60)
-        if result.returncode != 0:
-            pytest.fail(f"setting up the journey failed:\n{result.stdout}\n{result.stderr}",
-                        pytrace=False)
-        return result.stdout
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def assert_running(self) -> None:
-        if self.process.poll() is not None:
-            pytest.fail(f"the portal server exited during the tests (code {self.process.returncode}"
-                        "; negative: killed by that signal from outside); its output:\n"
-                        f"{self.output()}", pytrace=False)
-
-
-def start_portal(tmp: Path, demo_args: list[str], mailbox: Mailbox | None = None) -> Iterator[Server]:
-    """Migrate a fresh SQLite database in `tmp`, load `python -m portal demo *demo_args`,
-    run `python -m portal serve` on a free port and yield it once /healthz answers;
-    stopped (terminate, then kill) when the generator is closed. With `mailbox`, the
-    server's notices go to it over SMTP."""
-    (tmp / "sessions").mkdir(exist_ok=True)
-    port = _free_port()
-    env = _server_env(tmp, port)
-    if mailbox is not None:
-        env.update({"PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(mailbox.port)})
-    url = f"http://127.0.0.1:{port}"
-    _run(["migrate"], env)
-    _run(["demo", *demo_args], env)
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "portal", "serve"], cwd=ROOT, env=env,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = (f"exited with {server.returncode}" if server.poll() is not None
-                         else f"not healthy after {STARTUP_TIMEOUT:.0f} s")
-                pytest.fail(f"the portal server {state}; its output:\n"
-                            f"{log_path.read_text(errors='replace')}", pytrace=False)
-            time.sleep(0.1)
-        yield Server(server, url, log_path, env)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+# The server processes and the SMTP server live in tests/processes.py (shared with the
+# tests that run several instances); the names below are the ones the journeys import.
+_free_port = free_port
+_server_env = portal_env
+_run = run_command
+_healthy = healthy
 
 
 @pytest.fixture(scope="session")

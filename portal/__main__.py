@@ -5,6 +5,7 @@
     python -m portal demo --people-only   the people, units and staff, without consent or plans
     python -m portal serve          run the web server (PORTAL_PORT, PORTAL_WORKERS)
     python -m portal verify-audit   check the audit hash chains
+    python -m portal health         exit 0 when this machine's server answers /healthz (container health check)
 """
 
 from __future__ import annotations
@@ -68,6 +69,25 @@ def _serve() -> None:
     )
 
 
+def _health() -> int:
+    """0 when the server on this machine (127.0.0.1:PORTAL_PORT) answers /healthz with 200
+    within 5 s, else 1. The request carries the public Host (of PORTAL_BASE_URL), which
+    is the one PORTAL_ALLOWED_HOSTS accepts."""
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    settings = get_settings()
+    request = urllib.request.Request(f"http://127.0.0.1:{settings.port}/healthz",
+                                     headers={"Host": urlsplit(settings.base_url).netloc})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return 0 if response.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "migrate":
@@ -78,6 +98,8 @@ def main(argv: list[str]) -> int:
         _serve()
     elif command == "verify-audit":
         return asyncio.run(_verify())
+    elif command == "health":
+        return _health()
     else:
         print(__doc__)
         return 2

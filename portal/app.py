@@ -137,7 +137,8 @@ def create_app(settings: Settings | None = None, *,
         if settings.outbox_worker and (settings.smtp_host or settings.sms_enabled):
             from portal.notices.outbox import run_worker
 
-            worker["task"] = asyncio.create_task(run_worker(sessionmaker, settings))
+            worker["task"] = asyncio.create_task(run_worker(sessionmaker, settings,
+                                                               interval=settings.outbox_interval))
 
     async def dispose_engine() -> None:
         task = worker.pop("task", None)

@@ -106,6 +106,8 @@ class Settings:
     # Each app process sends the outbox in the background (portal.notices.outbox.run_worker);
     # off where something else sends it (a test that drives deliver_due itself).
     outbox_worker: bool = True
+    # Seconds between the worker's rounds (a round sends what is due, at most 50 notices).
+    outbox_interval: float = 5.0
     age_rules: AgeRules = field(default_factory=AgeRules)
 
     @property
@@ -141,6 +143,8 @@ class Settings:
     def check(self) -> Settings:
         if self.country not in {"SE", "FI"}:
             raise ConfigError("PORTAL_COUNTRY must be SE or FI")
+        if not 0.1 <= self.outbox_interval <= 3600:
+            raise ConfigError("PORTAL_OUTBOX_INTERVAL must be between 0.1 and 3600 seconds")
         if self.idle_warning <= 0 or self.idle_timeout <= 0:
             raise ConfigError("the idle timeout and its warning must be positive (seconds)")
         for country, age in (*self.age_rules.guardian_until, *self.age_rules.child_view_from):
@@ -230,6 +234,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         sms_password=get("PORTAL_SMS_PASSWORD", ""),
         sms_sender=get("PORTAL_SMS_SENDER", defaults.sms_sender),
         outbox_worker=_bool(get("PORTAL_OUTBOX_WORKER"), defaults.outbox_worker),
+        outbox_interval=float(get("PORTAL_OUTBOX_INTERVAL", defaults.outbox_interval)),
         age_rules=AgeRules(
             guardian_until=tuple((c, int(get(f"PORTAL_GUARDIAN_AGE_LIMIT_{c}", age)))
                                  for c, age in defaults.age_rules.guardian_until),

@@ -13,10 +13,13 @@ nonce, and sends the RFC 9207 `iss` response parameter.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -42,16 +45,24 @@ CODE_TTL = 120
 
 
 def load_or_create_key(path: str) -> RSAKey:
+    """The provider's RS256 signing key (a private JWK in the JSON file at `path`), made
+    on first use. Every process that shares the file signs with the same key: when
+    several start at once (uvicorn workers, two instances), the first to link its new
+    file in place wins and the others read that one (os.link fails on an existing name,
+    unlike a rename). Raises OSError when the folder cannot be written."""
     file = Path(path)
-    if file.exists():
-        return RSAKey.import_key(json.loads(file.read_text()))
-    key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
-    key.ensure_kid()
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(key.as_dict(private=True)))
-    tmp.chmod(0o600)
-    tmp.replace(file)
+    if not file.exists():
+        key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, private=True)
+        key.ensure_kid()
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
+        try:
+            with os.fdopen(fd, "w") as out:  # mkstemp: readable by the owner only
+                out.write(json.dumps(key.as_dict(private=True)))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, file)
+        finally:
+            os.unlink(tmp)
     return RSAKey.import_key(json.loads(file.read_text()))
 
 
