@@ -35,12 +35,14 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy.engine import make_url
 
 from portal.audit.service import GENESIS, chain_hash
 from portal.core.ids import new_id
 from portal.plans import content as plan_content
+from portal.plans.services import follow_up_fields
 
 SE_GIVEN = ["Anders", "Birgitta", "Carl", "Dagny", "Eva", "Folke", "Greta", "Hugo", "Ingrid",
             "Jonas", "Kerstin", "Lars", "Maja", "Nils", "Olle", "Pia", "Rut", "Sten", "Tove",
@@ -117,6 +119,7 @@ class Generator:
         self.rows: dict[str, list[dict]] = {t: [] for t in TABLES}
         self.request_counter = 0
         self.key_counter = 0
+        self.per_unit = 250
 
     # --- small helpers -------------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class Generator:
     # --- units and staff ---------------------------------------------------------------
 
     def units(self) -> None:
-        count = max(4, self.n // 250)
+        count = max(4, self.n // self.per_unit)
         self.unit_list: list[dict] = []
         self.staff_of: dict[str, list[dict]] = {}
         for i in range(count):
@@ -254,17 +257,21 @@ class Generator:
                 "follow_up": {"date": follow.isoformat(), "time": "10:00", "place": "Hemma"},
                 "start": created.date().isoformat(), "end": (created.date() + timedelta(days=365)).isoformat(),
                 "evaluation": follow.isoformat()})
+            published = min(published, self.now)
             self.rows["plan_version"].append({
                 "id": self.new_id(), "plan_id": plan_id, "number": number,
-                "content": plan_content.dump(content), "published_at": min(published, self.now),
+                "content": plan_content.dump(content), "published_at": published,
                 "published_by": coordinator["id"]})
-            events.append((min(published, self.now), "plan.published", "staff", coordinator["id"], plan_id))
+            events.append((published, "plan.published", "staff", coordinator["id"], plan_id))
+        follow_up_at, coordinator_id = follow_up_fields(content, SimpleNamespace(country=person["country"]),
+                                                        published)
         self.rows["plan"].append({
             "id": plan_id, "person_id": person["id"], "status": "active",
             "draft": plan_content.dump(content), "draft_revision": versions, "current_version": versions,
             "created_at": created, "created_by": coordinator["id"], "draft_updated_at": created,
             "draft_updated_by": coordinator["id"], "closed_at": None, "closed_by": None,
-            "close_reason": None, "overdue_notice_version": None})
+            "close_reason": None, "overdue_notice_version": None,
+            "follow_up_at": follow_up_at, "coordinator_id": coordinator_id})
         self.rows["plan_seen"].append({"id": self.new_id(), "plan_id": plan_id, "reader_id": person["id"],
                                        "version": self.rng.randint(1, versions), "seen_at": self.at(30)})
 
@@ -421,10 +428,12 @@ def copy_table(conn, table: str, rows: list[dict]) -> None:
 
 
 def generate(database_url: str, persons: int, seed: int = 12, now: datetime | None = None,
-             batch: int = 20_000) -> dict:
+             batch: int = 20_000, per_unit: int = 250) -> dict:
     """Add `persons` generated persons (and everything around them) to the PostgreSQL
     database at `database_url`, in batches of `batch` persons (one transaction each),
-    then ANALYZE. `now` (aware UTC, default the clock) anchors every date. Returns
+    then ANALYZE. `now` (aware UTC, default the clock) anchors every date; there is one
+    generated unit (two contact persons) per `per_unit` persons, and each person is
+    cared for by 1-3 units, so a unit's caseload stays near 2 × `per_unit`. Returns
     {"persons": N, "rows": {table: count}, "seconds": float}."""
     import psycopg
 
@@ -436,6 +445,7 @@ def generate(database_url: str, persons: int, seed: int = 12, now: datetime | No
         rng_seed = seed
         token = secrets.token_hex(3)
         unit_gen = Generator(persons, rng_seed, token, now, taken, demo_units, demo_staff, tails)
+        unit_gen.per_unit = per_unit
         unit_gen.units()
         for table in ("unit", "staff_member"):
             copy_table(conn, table, unit_gen.rows[table])
