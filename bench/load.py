@@ -1,29 +1,35 @@
 """Requests per second over real HTTP, one uvicorn worker, PostgreSQL + Redis: `make bench-load`.
 
-    .venv/bin/python -m bench.load --tree /work/wt-before --tree /work/main \
-        --seconds 10 --pages /plan,/,/samtycke
+    .venv/bin/python -m bench.load --sizes 1000,100000          # the README's table
+    .venv/bin/python -m bench.load --tree /work/wt-before --tree /work/main --sizes 1000
 
-For each checkout (a git worktree of the portal with its own .venv) this
+For each size (generated persons) and each checkout (a git worktree of the portal with its
+own .venv) this
 
-1. creates a fresh PostgreSQL database on 127.0.0.1 and flushes a Redis db,
-   runs `python -m portal migrate` and `python -m portal demo` from that tree,
-   and gives Viola a published plan (bench/seed.py through the tree's own
-   services; if that fails, the staff editor over HTTP as Anna);
-2. starts `python -m portal serve` from that tree with PORTAL_WORKERS=1 on a
-   free port, waits for /healthz, and logs in as Viola through the development
-   identity provider over HTTP;
-3. checks each page once (200, signed in, no redirect), then runs wrk against
-   it (a short warm-up first, then `-t2 -c8 -d{seconds}s --latency`);
-4. stops the portal and runs the same wrk against bench/reference.py, one
-   worker: /a returns that tree's saved /plan HTML, /b does one Redis GET and
-   one indexed SELECT first. "ratio" in the table is the page's requests per
-   second divided by /b's, measured right after, on the same machine. The
-   server's CPU time per request (user + system, from /proc) is recorded too:
+1. creates a fresh PostgreSQL database on 127.0.0.1 and flushes a Redis db (14 by
+   default), runs `python -m portal migrate` and `python -m portal demo` from that tree,
+   makes sure Viola has a published plan (bench/seed.py, else the staff editor over HTTP),
+   and adds N generated persons with bench/generate.py (COPY; 100 000 take minutes);
+2. starts `python -m portal serve` from that tree with PORTAL_WORKERS=1 on a free port,
+   and signs in `--citizens` people (Viola and generated persons with a plan) and
+   `--staff` staff members (Anna and the staff of the busiest units) through the
+   development identity provider over HTTP (OIDC login_hint names each one);
+3. checks every page for every signed-in person once (200, signed in, no redirect),
+   measures page weight (bytes as sent with Accept-Encoding gzip, br: HTML + linked CSS
+   and JS on a first visit, what is fetched again on a repeat visit given Cache-Control
+   and ETag, and each htmx GET swap), then runs wrk against each page (a short warm-up,
+   then `-t2 -c8 -d{seconds}s --latency`) with a Lua script that gives each request the
+   next person's cookie, so consecutive requests are different people's pages;
+4. stops the portal and runs the same wrk against bench/reference.py, one worker: /a
+   returns the saved /plan HTML, /b does one Redis GET and one indexed SELECT first. The
+   ratios are the page's requests per second over /a's and /b's, measured in the same
+   run. The server's CPU time per request (user + system, from /proc) is recorded too:
    on a busy machine it moves much less than requests per second;
 5. stops every server, drops the database and flushes the Redis db, also on error.
 
-The table goes to stdout, everything (raw wrk output too) to
-bench/results/load-<timestamp>.json. Only 127.0.0.1 is ever loaded.
+The tables (with the issue's targets marked met / not met, never asserted) go to stdout
+and bench/results/load-<timestamp>.md; everything (raw wrk output, the machine, the
+generated row counts) to bench/results/load-<timestamp>.json. Only 127.0.0.1 is loaded.
 """
 
 from __future__ import annotations
