@@ -188,9 +188,9 @@ class Generator:
               actor_id: str | None, role: str | None, unit_id: str | None = None,
               object_type: str | None = None, object_id: str | None = None,
               on_behalf_of: str | None = None) -> None:
-        from portal.audit.models import AuditEvent
-
-        event = AuditEvent(at=at, action=action, actor_type=actor_type, actor_id=actor_id,
+        # What portal.audit.service.canonical reads, without building an ORM object
+        # (three quarters of the generator's time when it did).
+        event = SimpleNamespace(at=at, action=action, actor_type=actor_type, actor_id=actor_id,
                            role=role, unit_id=unit_id, on_behalf_of=on_behalf_of,
                            subject_person_id=person_id, object_type=object_type,
                            object_id=object_id, detail="{}", chain=person_id, prev_hash="", hash="")
