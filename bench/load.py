@@ -723,11 +723,14 @@ def table(trees: list[dict]) -> str:
                 f"| {_met(run['p95_ms'] < TARGETS['p95_ms'])} |")
     growth = growth_rows(trees)
     if growth:
-        lines += ["", "| tree | page | req/s small | req/s large | small ÷ large | ≤ 1.2 |",
-                  "|---|---|---:|---:|---:|---|"]
+        sizes = "{} → {} persons".format(*growth[0]["persons"])
+        lines += ["", (f"| tree | page ({sizes}) | req/s small | req/s large | small ÷ large | ≤ 1.2 "
+                  "| server CPU ms/req small → large |"), "|---|---|---:|---:|---:|---|---|"]
         for row in growth:
+            cpu = (f"{row['cpu_ms_small']:.1f} → {row['cpu_ms_large']:.1f}"
+                   if row["cpu_ms_small"] and row["cpu_ms_large"] else "–")
             lines.append(f"| {row['label']} | {row['page']} | {row['rps_small']:.1f} | {row['rps_large']:.1f} "
-                         f"| {row['growth']:.2f} | {_met(row['growth'] <= TARGETS['growth'])} |")
+                         f"| {row['growth']:.2f} | {_met(row['growth'] <= TARGETS['growth'])} | {cpu} |")
     lines += ["", ("| tree | persons | page | first visit KB | repeat visit KB | HTML KB (encoding) "
               "| < 30 KB |"), "|---|---:|---|---:|---:|---|---|"]
     for info in trees:
@@ -746,17 +749,20 @@ def table(trees: list[dict]) -> str:
 def growth_rows(trees: list[dict]) -> list[dict]:
     """Per tree and page: requests/s at the smallest and the largest size, and their ratio."""
     rows = []
-    for label in dict.fromkeys(t["label"] for t in trees):
-        sized = sorted((t for t in trees if t["label"] == label), key=lambda t: t.get("persons", 0))
+    for tree in dict.fromkeys(t["tree"] for t in trees):
+        sized = sorted((t for t in trees if t["tree"] == tree), key=lambda t: t.get("persons", 0))
+        label = sized[-1]["label"]
         if len(sized) < 2:
             continue
         small, large = sized[0], sized[-1]
         for run in small["runs"]:
             other = next((r for r in large["runs"] if r["page"] == run["page"]
-                          and r["target"] == run["target"]), None)
+                          and (r["target"] == "reference") == (run["target"] == "reference")), None)
             if other and other["rps"] and run["target"] != "reference":
                 rows.append({"label": label, "page": run["page"], "rps_small": run["rps"],
                              "rps_large": other["rps"], "growth": run["rps"] / other["rps"],
+                             "cpu_ms_small": run["server_cpu_ms_per_request"],
+                             "cpu_ms_large": other["server_cpu_ms_per_request"],
                              "persons": [small.get("persons"), large.get("persons")]})
     return rows
 
@@ -834,6 +840,15 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\n{footer}; JSON: {path.relative_to(ROOT)}")
     return 0
+
+
+def rerender(path: Path) -> str:
+    """The markdown tables again from a results JSON (e.g. after changing the table);
+    its "growth" is computed again and saved."""
+    result = json.loads(path.read_text())
+    result["growth"] = growth_rows(result["trees"])
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return table(result["trees"])
 
 
 def write_results(args, started: datetime, trees: list[dict]) -> tuple[Path, str, str]:
