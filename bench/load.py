@@ -3,6 +3,9 @@
     .venv/bin/python -m bench.load --sizes 1000,100000          # the README's table
     .venv/bin/python -m bench.load --tree /work/wt-before --tree /work/main --sizes 1000
 
+bench/generate.py runs from this checkout and writes this checkout's schema: a tree
+without migration 0006 (plan.follow_up_at) can only be compared with `--sizes 0`.
+
 For each size (generated persons) and each checkout (a git worktree of the portal with its
 own .venv) this
 
