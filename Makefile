@@ -10,6 +10,7 @@ endif
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
+COMMA := ,
 .PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load
 
 help: ## list the targets
@@ -75,5 +76,5 @@ i18n-check: install ## fail on missing, fuzzy, untranslated or out-of-date entri
 bench: install ## server-time benchmarks
 	$(PY) -m bench
 
-bench-load: install ## requests/s over HTTP: one worker, PostgreSQL, Redis, wrk (BENCH_ARGS="--tree DIR")
-	$(PY) -m bench.load $(BENCH_ARGS)
+bench-load: install ## requests/s, latency, page weight over HTTP at 1 000 and 100 000 persons (BENCH_ARGS="--tree DIR --sizes N,M")
+	$(PY) -m bench.load $(or $(BENCH_ARGS),--sizes 1000$(COMMA)100000)

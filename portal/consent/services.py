@@ -242,7 +242,9 @@ async def history(db: AsyncSession, person: Person) -> list[HistoryEntry]:
     acts = (await db.exec(select(ConsentAct).where(ConsentAct.person_id == person.id)
                           .order_by(col(ConsentAct.recorded_at).desc()))).all()
     events = (await db.exec(select(ConsentEvent).where(ConsentEvent.person_id == person.id))).all()
-    units = {u.id: u for u in (await db.exec(select(Unit))).all()}
+    # Only the units named (a region has hundreds; a person's history names a few).
+    named = {e.unit_id for e in events if e.unit_id} | {a.unit_id for a in acts if a.unit_id}
+    units = {u.id: u for u in (await db.exec(select(Unit).where(col(Unit.id).in_(named)))).all()}
     by_act: dict[str, list[Unit]] = {}
     for event in sorted(events, key=lambda e: e.seq):
         if event.unit_id:

@@ -80,7 +80,7 @@ class StaffMember(SQLModel, table=True):
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     title: str = Field(max_length=100)
-    unit_id: str = Field(foreign_key="unit.id", max_length=32)
+    unit_id: str = Field(foreign_key="unit.id", index=True, max_length=32)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=40)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +29,7 @@ from portal.notices.outbox import enqueue_staff
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import content as plan_content
 from portal.plans.calendar import follow_up_start
-from portal.plans.models import Plan, PlanVersion
+from portal.plans.models import FOLLOW_UP_PENDING, FOLLOW_UP_UNTOLD, Plan, PlanVersion
 
 
 @dataclass
@@ -41,28 +41,30 @@ class SlippedFollowUp:
     due: date  # the follow-up's date, in the person's zone
 
 
-async def slipped(db: AsyncSession, now: datetime,
-                  coordinator_ids: set[str] | None = None) -> list[SlippedFollowUp]:
+async def slipped(db: AsyncSession, now: datetime, coordinator_ids: set[str] | None = None,
+                  untold: bool = False) -> list[SlippedFollowUp]:
     """Active published plans whose follow-up slipped at `now` (aware), oldest follow-up
-    first; only those coordinated by `coordinator_ids` when given. One statement: the
-    active plans with their current version and person (the follow-up and coordinator
-    are inside the version's JSON content)."""
-    rows = (await db.exec(
+    first; only those coordinated by `coordinator_ids` when given, only those whose
+    coordinator has not been told of the current version when `untold`. One statement:
+    the plans whose follow-up (`Plan.follow_up_at`, set at publishing) started before
+    `now`, through a partial index, with their current version and person; then the
+    exact rule in the person's zone (the follow-up's date is before their today)."""
+    query = (
         select(Plan, PlanVersion, Person)
         .join(PlanVersion, and_(PlanVersion.plan_id == Plan.id,
                                 PlanVersion.number == Plan.current_version))
         .join(Person, Person.id == Plan.person_id)
-        .where(Plan.status == "active"))).all()
+        .where(text(FOLLOW_UP_UNTOLD if untold else FOLLOW_UP_PENDING), col(Plan.follow_up_at) < now))
+    if coordinator_ids is not None:
+        query = query.where(col(Plan.coordinator_id).in_(coordinator_ids))
     found = []
-    for plan, version, person in rows:
+    for plan, version, person in (await db.exec(query)).all():
         content = plan_content.load(version.content)
-        coordinator = content.get("coordinator_id")
-        if coordinator_ids is not None and coordinator not in coordinator_ids:
-            continue
         start = follow_up_start(content, person)
         if start is None or start.date() >= local_date(now, person) or version.published_at >= start:
             continue
-        found.append(SlippedFollowUp(plan, person, version.number, coordinator, start.date()))
+        found.append(SlippedFollowUp(plan, person, version.number, content.get("coordinator_id"),
+                                     start.date()))
     found.sort(key=lambda s: s.due)
     return found
 
@@ -99,4 +101,4 @@ async def tell_coordinators(db: AsyncSession, found: list[SlippedFollowUp]) -> i
 async def check_follow_ups(db: AsyncSession, now: datetime) -> int:
     """One round for the outbox worker: find every slipped follow-up and tell the
     coordinators not yet told; the caller commits. Returns how many notices were queued."""
-    return await tell_coordinators(db, await slipped(db, now))
+    return await tell_coordinators(db, await slipped(db, now, untold=True))

@@ -16,6 +16,11 @@ from sqlmodel import Field, SQLModel
 from portal.core.db import UTCDateTime
 from portal.core.ids import new_id, utcnow
 
+# The partial indexes' conditions; portal.plans.follow_ups queries with the same words.
+FOLLOW_UP_PENDING = "status = 'active' AND follow_up_at IS NOT NULL"
+FOLLOW_UP_UNTOLD = (FOLLOW_UP_PENDING + " AND coordinator_id IS NOT NULL AND "
+                    "(overdue_notice_version IS NULL OR overdue_notice_version != current_version)")
+
 
 class Plan(SQLModel, table=True):
     __tablename__ = "plan"
@@ -23,6 +28,13 @@ class Plan(SQLModel, table=True):
         Index("one_open_plan_per_person", "person_id", unique=True,
               sqlite_where=text("status != 'closed'"),
               postgresql_where=text("status != 'closed'")),
+        # The follow-ups that may have slipped, without reading every active plan
+        # (portal.plans.follow_ups): a coordinator unit's inbox, and the outbox worker's
+        # round every few seconds, which wants only those not yet told of.
+        Index("plan_follow_up_by_coordinator", "coordinator_id", "follow_up_at",
+              sqlite_where=text(FOLLOW_UP_PENDING), postgresql_where=text(FOLLOW_UP_PENDING)),
+        Index("plan_follow_up_untold", "follow_up_at",
+              sqlite_where=text(FOLLOW_UP_UNTOLD), postgresql_where=text(FOLLOW_UP_UNTOLD)),
     )
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     person_id: str = Field(foreign_key="person.id", index=True, max_length=32)
@@ -40,6 +52,12 @@ class Plan(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=500)
     # The version whose slipped follow-up the coordinator has been told of (told once per version).
     overdue_notice_version: int | None = None
+    # Of the current version, set when it is published (portal.plans.services.publish):
+    # when its follow-up starts (UTC), or None when it has none or the version was
+    # published after it started (then the version is the follow-up's result); and its
+    # coordinator (content "coordinator_id", a staff id).
+    follow_up_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    coordinator_id: str | None = Field(default=None, max_length=32)
 
 
 class PlanVersion(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from portal.notices.outbox import notify
 from portal.people.models import Person, StaffMember
 from portal.people.representation import Scope
 from portal.plans import content as plan_content
+from portal.plans.calendar import follow_up_start
 from portal.plans.forms import section_base
 from portal.plans.models import Plan, PlanSeen, PlanVersion
 
@@ -182,11 +183,23 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     published = PlanVersion(plan_id=plan.id, number=plan.current_version, content=plan.draft,
                             published_by=staff.id)
     db.add(published)
+    person = await db.get(Person, plan.person_id)
+    plan.follow_up_at, plan.coordinator_id = follow_up_fields(
+        plan_content.load(plan.draft), person, published.published_at)
     await record(db, "plan.published", _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
                  detail={"version": published.number})
     await _notify_followers(db, plan, now or utcnow())
     return published
+
+
+def follow_up_fields(content: dict, person: Person, published_at: datetime) -> tuple[datetime | None, str | None]:
+    """(Plan.follow_up_at, Plan.coordinator_id) for a version with `content` published at
+    `published_at` (aware): when its follow-up starts, in UTC, unless the version was
+    published after that (then None); and its coordinator's staff id."""
+    start = follow_up_start(content, person)
+    due = start.astimezone(UTC) if start is not None and published_at < start else None
+    return due, content.get("coordinator_id")
 
 
 async def _notify_followers(db: AsyncSession, plan: Plan, now: datetime) -> None:
