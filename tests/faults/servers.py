@@ -129,9 +129,17 @@ class PrivateRedis:
                     pytest.fail(f"redis-server did not start on port {self.port}", pytrace=False)
                 time.sleep(0.05)
 
+    def pause(self) -> None:
+        """Hung: the process stopped (SIGSTOP), its port still accepting connections."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """Gone at once, as in a crash (SIGKILL to our own process, by its id)."""
         if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
             self.process = None
