@@ -10,6 +10,8 @@ everything they had saved before (it is in the database); the app is never resta
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
 import pytest
@@ -62,13 +64,24 @@ def test_redis_gone_then_back_empty_asks_to_log_in_again_and_loses_nothing(clien
     given = client.post("/samtycke", data={**consent_form(page), "decision": "give",
                                            "unit": [unit]}, follow_redirects=False)
     assert given.status_code == 303, given.text[:300]
-    withdraw = withdraw_forms(Page(client.get("/samtycke")))[0]
+    page = Page(client.get("/samtycke"))
+    withdraw = withdraw_forms(page)[0]
 
+    config = json.loads(page.select_one('meta[name="htmx-config"]')["content"])
     redis_server.kill()
+    htmx = client.get("/samtycke", headers={"HX-Request": "true"})
+    assert_plain(htmx, 503, DOWN_H1)
+    assert (htmx.headers["hx-retarget"], htmx.headers["hx-reswap"]) == ("body", "innerHTML")
+    assert htmx_swaps(config, 503)  # the page is replaced, not a click that does nothing
+    client.cookies.set("sip_lang", "sv_FI")
+    finland = client.get("/samtycke")
+    del client.cookies["sip_lang"]
+    page = assert_plain(finland, 503, DOWN_H1)  # the same plain words in both variants
+    assert page.soup.html["lang"] == "sv-FI"
+    assert "Ingenting har sparats. Försök igen om en stund." in page.text()
     for response in (
         client.get("/"),
         client.get("/samtycke"),
-        client.get("/samtycke", headers={"HX-Request": "true"}),
         client.post("/samtycke", data=withdraw, follow_redirects=False),
         client.get("/auth/login/citizen", follow_redirects=False),
     ):
@@ -89,6 +102,21 @@ def test_redis_gone_then_back_empty_asks_to_log_in_again_and_loses_nothing(clien
     withdrawn = client.post("/samtycke", data=withdraw_forms(page)[0], follow_redirects=False)
     assert withdrawn.status_code == 303, withdrawn.text[:300]
     assert states_on_page(Page(client.get("/samtycke"))) == {vc_name: "Nej"}
+
+
+def htmx_swaps(config: dict, status: int) -> bool:
+    """Whether htmx 2 swaps an answer with `status`, by the page's htmx-config: the first
+    responseHandling rule whose code (a regular expression) matches decides."""
+    for rule in config["responseHandling"]:
+        if re.search(rule["code"], str(status)):
+            return rule["swap"]
+    return False
+
+
+def test_only_the_outage_page_replaces_the_page_in_htmx(client):
+    config = json.loads(Page(client.get("/")).select_one('meta[name="htmx-config"]')["content"])
+    assert [status for status in (200, 204, 303, 400, 403, 404, 409, 500, 503)
+            if htmx_swaps(config, status)] == [200, 303, 503]
 
 
 def test_redis_that_stops_answering_gives_the_plain_page_in_seconds(client, redis_server):
