@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal.access import OUT_OF_SCOPE, WrongSubject
 from portal.auth.guards import LoginRequired, WrongKindOfUser
@@ -135,12 +136,14 @@ def wrong_subject(request: Request, exc: Exception) -> Response:
 def is_connection_failure(exc: Exception) -> bool:
     """True only when the database could not be reached or the connection broke.
 
-    OperationalError and InterfaceError (the driver's connection-level errors), or
-    any DBAPIError whose connection SQLAlchemy has invalidated. A DataError,
-    IntegrityError, ProgrammingError … is our fault (input that should never have
-    reached the database), not the database being down.
+    OperationalError and InterfaceError (the driver's connection-level errors; a
+    connection not made within core.db.DB_CONNECT_TIMEOUT is one), any DBAPIError whose
+    connection SQLAlchemy has invalidated, and no free connection in the pool in time
+    (sqlalchemy.exc.TimeoutError: the database is too slow to give them back). A
+    DataError, IntegrityError, ProgrammingError … is our fault (input that should never
+    have reached the database), not the database being down.
     """
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -178,6 +181,7 @@ handlers = {
     PermissionDeniedException: forbidden,
     NotFoundException: not_found,
     DBAPIError: database_error,
+    PoolTimeout: database_error,
     RedisConnectionError: session_store_error,
     RedisTimeoutError: session_store_error,
     HTTPException: http_error,

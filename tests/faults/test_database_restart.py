@@ -11,11 +11,14 @@ restarted, serves again as soon as the database is back.
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
+from litestar.stores.memory import MemoryStore
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlmodel import col, select
@@ -25,17 +28,22 @@ from portal.audit.service import Actor
 from portal.config import Settings
 from portal.consent.models import ConsentAct
 from portal.consent.services import scoped_key
-from portal.core.db import make_async_engine, make_sessionmaker
+from portal.core.db import DB_CONNECT_TIMEOUT, make_async_engine, make_sessionmaker
 from portal.core.migrate import upgrade
 from portal.people.demo import load_demo
 from tests.conftest import BASE_URL, Page, build_app
 from tests.consent.helpers import consent_form, sign_in, withdraw_forms
-from tests.core.test_error_pages import assert_plain
+from tests.core.test_error_pages import assert_plain, loopback_app
 from tests.factories import db_run, new_person
 from tests.faults.servers import PrivatePostgres, requires_postgres
 
 DOWN_H1 = "Tjänsten fungerar inte just nu"
 UNITS = ("se-kalmar-vc", "se-kalmar-soc")
+# An authorization request the development provider answers by looking people up.
+AUTHORIZE = urlencode({
+    "client_id": "portal-citizen", "redirect_uri": f"{BASE_URL}/auth/callback/citizen",
+    "response_type": "code", "scope": "openid", "state": "s" * 22, "nonce": "n" * 22,
+    "code_challenge": "x" * 43, "code_challenge_method": "S256"})
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +203,30 @@ def test_a_post_whose_commit_is_cut_off_says_nothing_was_saved(client):
     again = client.post("/samtycke", data=form, follow_redirects=False)
     assert again.status_code == 303, again.text[:300]
     assert len(db_run(client, _acts_of(person.id))) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_that_accepts_but_never_answers_gives_the_plain_page_in_seconds(settings):
+    """A PostgreSQL host that takes the connection and says nothing (hung, or half of a
+    failover): the request waits DB_CONNECT_TIMEOUT, then gets the plain 503 page."""
+    requires_postgres()
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/portal"
+        app = loopback_app(settings.with_(database_url=url), MemoryStore())
+        answers: list = []
+        with TestClient(app, base_url=BASE_URL) as hung_client:
+            def ask() -> None:
+                started = time.monotonic()
+                answers.append((hung_client.get(f"/dev-idp/authorize?{AUTHORIZE}"),
+                                time.monotonic() - started))
+
+            asking = threading.Thread(target=ask, daemon=True)
+            asking.start()
+            asking.join(timeout=DB_CONNECT_TIMEOUT + 10)
+            assert answers, "the request still waits for the database"
+    response, waited = answers[0]
+    assert DB_CONNECT_TIMEOUT - 0.5 < waited < DB_CONNECT_TIMEOUT + 5, waited
+    page = assert_plain(response, 503, DOWN_H1)
+    assert "Ingenting har sparats. Försök igen om en stund." in page.text()
