@@ -4,8 +4,15 @@ A private PostgreSQL (tests.faults.servers) is restarted twice under a stream of
 posts made as the form sends them (each with its own idempotency key): once with
 `pg_ctl restart -m fast`, once stopped immediately (as in a crash) and started again a
 few seconds later. Every post that got a receipt is stored exactly once; every other
-post got the plain "nothing was saved" page (503) and stored nothing; the app, never
+post got the plain "nothing was saved" page (503); the person sends the same form again
+(as the page asks), and once the database is back it is stored once, under the same
+idempotency key; a form refused and never sent again stored nothing. The app, never
 restarted, serves again as soon as the database is back.
+
+Honest limit: if PostgreSQL commits and the connection breaks before the answer comes
+back, the app cannot know and answers 503 for something stored. The idempotency key
+makes the person's retry safe (the receipt of the stored act, not a second act), which
+is why the test sends refused forms again rather than asserting on them alone.
 """
 
 from __future__ import annotations

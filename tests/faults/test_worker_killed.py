@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from datetime import date
+from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -64,8 +65,7 @@ class MTA:
 
 
 def message_ids(envelopes) -> list[str]:
-    from email import message_from_bytes, policy
-
+    """The Message-ID header of each envelope's message."""
     return [message_from_bytes(e.original_content, policy=policy.default)["Message-ID"]
             for e in envelopes]
 
