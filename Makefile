@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 COMMA := ,
-.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load
+.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load faults
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,11 +40,16 @@ test: install browser ## run every test: lint, audit, translations, unit and HTT
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
-	$(PY) -m pytest tests -n 3
+	$(PY) -m pytest tests -n 3 -m "not slow"
 	$(PY) -m pytest e2e
 
 unit: install ## unit and HTTP tests only
-	$(PY) -m pytest tests -n 3
+	$(PY) -m pytest tests -n 3 -m "not slow"
+
+faults: install ## PostgreSQL restarted, Redis gone, SMTP down, a worker killed (needs PORTAL_TEST_DATABASE_URL)
+	$(PY) -m pytest -p no:cacheprovider tests/faults \
+	  tests/notices/test_outbox.py::test_an_smtp_outage_keeps_the_notice_and_it_is_sent_when_the_server_is_back \
+	  tests/notices/test_channels.py::test_each_server_down_for_a_while_delays_notices_and_loses_none
 
 e2e: install browser ## browser journeys with Playwright and axe-core
 	$(PY) -m pytest e2e

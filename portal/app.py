@@ -52,11 +52,23 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger("portal")
 
 
+# Seconds to wait for Redis to accept a connection or answer one command (it answers in
+# well under a millisecond): a hung Redis gives the plain 503 page (core.errors), not a
+# hung request. Set here because redis-py's own default has been "wait forever".
+REDIS_TIMEOUT = 2.0
+
+
 def make_store(settings: Settings) -> Store:
+    """Where sessions, login state and rate limits live: Redis (settings.redis_url, with
+    REDIS_TIMEOUT), else files in settings.session_dir, or memory for ":memory:"."""
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
+        from redis.asyncio import ConnectionPool, Redis
 
-        return RedisStore.with_client(url=settings.redis_url, namespace="sip")
+        pool = ConnectionPool.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
+                                       socket_connect_timeout=REDIS_TIMEOUT)
+        return RedisStore(Redis(connection_pool=pool), namespace="sip",
+                          handle_client_shutdown=True)
     if settings.session_dir == ":memory:":
         return MemoryStore()
     return FileStore(path=Path(settings.session_dir), create_directories=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from typing import Any
@@ -16,12 +17,15 @@ from typing import Any
 from litestar.datastructures import Cookie
 from litestar.stores.base import Store
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from portal.config import Settings
 
 # The store keeps a session this long past its idle deadline, only so that load()
 # can still tell "your session ended" from "new visitor"; load() refuses it.
 ENDED_SESSION_GRACE = 60 * 60
+log = logging.getLogger("portal.sessions")
 
 
 ENDED_COOKIE = "sip_ended"
@@ -150,6 +154,22 @@ class SessionMiddleware:
             expires_in=self.settings.idle_timeout + ENDED_SESSION_GRACE,
         )
 
+    async def _save_after_the_work(self, session: Session) -> None:
+        """Save the session once the request's work is done (RequestContextMiddleware has
+        committed it by now). If the store is unreachable then, the work stands: an
+        error page would say "nothing was saved" about something that was, so the
+        answer goes out and only the session's change (activity time, a flash) is lost;
+        the next request meets the outage itself (core.errors: 503). A login or logout
+        that did not take (an old session that could not be deleted) is no such case:
+        that error goes on to the 503 page."""
+        try:
+            await self.save(session)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if session.destroyed_ids:
+                raise
+            log.warning("session not saved, session store unavailable: %s",
+                        type(exc).__name__)
+
     def cookie(self, session: Session) -> Cookie:
         if session.id is None:
             return Cookie(key=self.cookie_name, value="", max_age=0, path="/",
@@ -171,7 +191,7 @@ class SessionMiddleware:
                 # An authenticated request counts as activity; save it so the
                 # idle clock restarts. Anonymous sessions are saved only when changed.
                 if session.modified or session.authenticated:
-                    await self.save(session)
+                    await self._save_after_the_work(session)
                 if session.id != original_id or (cookie_id and session.id is None):
                     header = self.cookie(session).to_header(header="")
                     headers = list(message.get("headers", []))

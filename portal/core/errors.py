@@ -8,7 +8,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal.access import OUT_OF_SCOPE, WrongSubject
 from portal.auth.guards import LoginRequired, WrongKindOfUser
@@ -133,12 +136,14 @@ def wrong_subject(request: Request, exc: Exception) -> Response:
 def is_connection_failure(exc: Exception) -> bool:
     """True only when the database could not be reached or the connection broke.
 
-    OperationalError and InterfaceError (the driver's connection-level errors), or
-    any DBAPIError whose connection SQLAlchemy has invalidated. A DataError,
-    IntegrityError, ProgrammingError … is our fault (input that should never have
-    reached the database), not the database being down.
+    OperationalError and InterfaceError (the driver's connection-level errors; a
+    connection not made within core.db.DB_CONNECT_TIMEOUT is one), any DBAPIError whose
+    connection SQLAlchemy has invalidated, and no free connection in the pool in time
+    (sqlalchemy.exc.TimeoutError: the database is too slow to give them back). A
+    DataError, IntegrityError, ProgrammingError … is our fault (input that should never
+    have reached the database), not the database being down.
     """
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
@@ -154,6 +159,16 @@ def database_error(request: Request, exc: Exception) -> Response:
     return _page(request, "500", HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def session_store_error(request: Request, exc: Exception) -> Response:
+    """503 "try again later" when Redis (sessions, login state, rate limits) cannot be
+    reached or does not answer in time. Nobody can be recognised or logged in while it
+    is gone, so the page says only that the service is not working and nothing was
+    saved; when Redis is back (empty), the person is asked to log in again. Other Redis
+    errors (a wrong command) are ours: they stay a logged 500."""
+    log.error("session store unavailable: %s", type(exc).__name__)
+    return _page(request, "503", 503)
+
+
 def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error: %s", type(exc).__name__)
     return _page(request, "500", HTTP_500_INTERNAL_SERVER_ERROR)
@@ -166,6 +181,9 @@ handlers = {
     PermissionDeniedException: forbidden,
     NotFoundException: not_found,
     DBAPIError: database_error,
+    PoolTimeout: database_error,
+    RedisConnectionError: session_store_error,
+    RedisTimeoutError: session_store_error,
     HTTPException: http_error,
     Exception: server_error,
 }

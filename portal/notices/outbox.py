@@ -25,6 +25,17 @@ Delivery is at least once: a row is marked sent in the transaction that locked i
 crash between sending and committing sends it again (the e-mail with the same
 Message-ID, so receivers can drop the duplicate); it is never lost. A row waits while
 its channel is not configured in the worker (no SMTP host, no SMS provider).
+
+What a crash does, precisely (tests/faults/test_worker_killed.py kills a real process):
+- before the server's 250 (the process killed while the SMTP server still holds the
+  message): the server has not taken the message, the database drops the lock and the
+  uncommitted attempt with the connection, and the next round (this process restarted,
+  or another) sends it once;
+- after the 250 and before the commit: the server has taken it and the row still says
+  unsent, so it goes again with the same Message-ID. This window (one round trip to
+  the database) is what stays at-least-once; no outbox can close it without the
+  receiver's help (RFC 5322 3.6.4: a receiver may drop a repeated Message-ID);
+- an SMS has no Message-ID: in the same window it may be sent twice.
 """
 
 from __future__ import annotations

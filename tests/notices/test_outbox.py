@@ -158,6 +158,9 @@ def test_an_smtp_outage_keeps_the_notice_and_it_is_sent_when_the_server_is_back(
     assert message["Subject"] == "Något har ändrats i SIP-portalen"
     assert_machine_mail_headers(message)
     assert message["Message-ID"] == f"<{row.id}@{urlsplit(BASE_URL).hostname}>"  # as on try 1
+    # Later rounds never send it again (tests/faults has the worker killed mid-send).
+    deliver(client, later=timedelta(hours=2), monkeypatch=monkeypatch)
+    assert len(smtp.inbox.to(person.email)) == 1
 
 
 def test_every_notice_in_both_variants_has_the_headers_and_says_replies_are_not_read(settings):
