@@ -186,6 +186,12 @@ class Server:
             self.process.kill()
             self.process.wait(timeout=10)
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, nothing is committed or closed."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.notices.servers import free_port
+from tests.processes import free_port
 
 PG_ENV = "PORTAL_TEST_DATABASE_URL"
 

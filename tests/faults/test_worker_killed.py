@@ -33,9 +33,8 @@ from portal.notices.models import OutboxMessage
 from portal.people.models import Person
 from portal.people.national_id import swedish_with_check_digit
 from tests.conftest import PG_ENV, _postgres_database, run_db
-from tests.faults.portal_process import PortalProcess
 from tests.faults.servers import requires_postgres
-from tests.notices.servers import free_port
+from tests.processes import free_port, launch, portal_env
 
 
 class MTA:
@@ -119,11 +118,14 @@ def test_a_worker_killed_while_the_server_holds_the_message_sends_it_once(
         database_url, mta, tmp_path):
     handler, smtp_port = mta
     row_id = _queue_one_notice(database_url)
-    portal = PortalProcess(tmp_path, database_url, PORTAL_SMTP_HOST="127.0.0.1",
-                           PORTAL_SMTP_PORT=str(smtp_port), PORTAL_OUTBOX_WORKER="1")
+    (tmp_path / "sessions").mkdir()
+    env = portal_env(tmp_path, free_port(), database_url=database_url,
+                     extra={"PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(smtp_port),
+                            "PORTAL_OUTBOX_WORKER": "1"})
     handler.hold.set()
+    portal = launch(env, tmp_path / "portal-1.log")
     try:
-        portal.start()  # its worker's first round starts at once
+        portal.wait_healthy()  # its worker's first round starts at once
         _wait(handler.holding.is_set, 20, "the worker did not send the notice")
         portal.kill()
         _wait(lambda: handler.dropped, 10, "the server did not see the client go away")
@@ -132,7 +134,8 @@ def test_a_worker_killed_while_the_server_holds_the_message_sends_it_once(
         assert row.sent_at is None and row.attempts == 0  # the kill undid nothing stored
 
         handler.hold.clear()
-        portal.start()
+        portal = launch(env, tmp_path / "portal-2.log")
+        portal.wait_healthy()
         _wait(lambda: _row(database_url, row_id).sent_at is not None, 20,
               "the notice was not sent after the restart")
         time.sleep(0.5)  # a second send would come now, in the same round

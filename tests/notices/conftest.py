@@ -8,7 +8,8 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.conftest import BASE_URL, build_app
-from tests.notices.servers import PASSWORD, USER, SMSServer, SMTPServer, free_port
+from tests.notices.servers import PASSWORD, USER, SMSServer, SMTPServer
+from tests.processes import free_port
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import socket
 import threading
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -39,11 +38,6 @@ class Inbox:
         return [message_from_bytes(e.original_content, policy=policy.default)
                 for e in self.envelopes if address in e.rcpt_tos]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SMTPServer:

@@ -23,7 +23,7 @@ from portal.people.models import Person, Unit
 from tests.conftest import BASE_URL, Page, build_app
 from tests.consent.helpers import consent_form, outbox_of, sign_in
 from tests.factories import db_run, decide_directly, family, new_person, unit_ids
-from tests.notices.servers import Inbox, SMTPServer, free_port  # noqa: F401
+from tests.notices.servers import Inbox, SMTPServer  # noqa: F401
 
 
 @pytest.fixture
