@@ -136,6 +136,13 @@ def places_visible(ctx, person=None) -> bool:
     return may_see_places(person, who)
 
 
+@pass_context
+def static_url(ctx, path: str) -> str:
+    """`{{ static_url('css/portal.css') }}`: the file's fingerprinted URL
+    (portal.core.assets), cached by browsers for a year."""
+    return ctx["request"].app.state.assets.url(path)
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -174,6 +181,7 @@ def make_environment() -> Environment:
         html_lang=html_lang,
         settings=settings,
         current_locale=current_locale,
+        static_url=static_url,
     )
     env.filters.update(
         date=i18n.format_date,
