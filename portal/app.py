@@ -166,7 +166,10 @@ def create_app(settings: Settings | None = None, *,
         exception_handlers=errors.handlers,
         template_config=TemplateConfig(instance=make_engine()),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Pages: brotli (quality 5, fast) or gzip, from 1 KB up; static files come
+        # compressed at the best quality once (portal.core.assets).
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True,
+                                             minimum_size=1024, exclude="^/static/"),
         request_max_body_size=256 * 1024,
         on_startup=[start_outbox_worker],
         on_shutdown=[dispose_engine],

@@ -6,11 +6,12 @@ import gzip
 import re
 import shutil
 
+import brotli
 import pytest
 from bs4 import BeautifulSoup
 
 from portal.app import STATIC_DIR
-from portal.core.assets import IMMUTABLE, SHORT, Assets, fingerprinted_name
+from portal.core.assets import IMMUTABLE, SHORT, Assets, accepted_coding, fingerprinted_name
 from tests.conftest import Page, login
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
@@ -38,15 +39,17 @@ def test_a_changed_file_gets_a_new_url_and_the_old_one_is_gone(tmp_path):
     before = Assets(tmp_path)
     old = before.url("css/site.css")
     assert old.startswith("/static/css/site.") and old.endswith(".css")
-    assert before.resolve(old.removeprefix("/static/")) == (css.resolve(), True)
-    assert before.resolve("css/site.css") == (css.resolve(), False)  # plain name: short cache
+    file, immutable = before.resolve(old.removeprefix("/static/"))
+    assert (file.path, file.body, immutable) == (css.resolve(), css.read_bytes(), True)
+    file, immutable = before.resolve("css/site.css")  # the plain name: a short cache
+    assert (file.path, immutable) == (css.resolve(), False)
 
     css.write_text("body { color: navy }")
     after = Assets(tmp_path)
     new = after.url("css/site.css")
     assert new != old
     assert after.resolve(old.removeprefix("/static/")) is None  # an old hash is a 404
-    assert after.resolve(new.removeprefix("/static/")) == (css.resolve(), True)
+    assert after.resolve(new.removeprefix("/static/"))[0].body == b"body { color: navy }"
     for unknown in (".hidden", "css/site.000000000000.css", "../pyproject.toml", "css"):
         assert after.resolve(unknown) is None, unknown
     with pytest.raises(LookupError):
@@ -95,26 +98,49 @@ def test_a_changed_file_is_served_under_its_new_name_only(app, client, tmp_path)
         app.state.assets = served
 
 
-def test_static_files_are_sent_compressed(client):
+def test_accepted_coding():
+    assert accepted_coding("gzip, deflate, br, zstd") == "br"
+    assert accepted_coding("gzip;q=1.0, br;q=0") == "gzip"
+    assert accepted_coding("identity") is None
+    assert accepted_coding("") is None
+
+
+@pytest.mark.parametrize("coding, decompress", [("br", brotli.decompress),
+                                                ("gzip", gzip.decompress)])
+def test_static_files_are_sent_compressed(client, coding, decompress):
     login(client, "viola")
     page = Page(client.get("/"))
+    first_visit = len(raw_get(client, "/", f"gzip, deflate, {coding}")[1])  # the page itself
     for node in [*page.select("script[src]"), *page.select('link[rel="stylesheet"]')]:
         url = node.get("src") or node["href"]
-        response, raw = raw_get(client, url)
+        response, raw = raw_get(client, url, f"gzip, deflate, {coding}")
         assert response.status_code == 200, url
-        assert response.headers["content-encoding"] == "gzip", url
+        assert response.headers["content-encoding"] == coding, url
         assert "accept-encoding" in response.headers["vary"].lower(), url
         name = re.sub(r"\.[0-9a-f]{12}(\.\w+)$", r"\1", url.removeprefix("/static/"))
-        assert gzip.decompress(raw) == (STATIC_DIR / name).read_bytes(), url
+        assert decompress(raw) == (STATIC_DIR / name).read_bytes(), url
+        assert int(response.headers["content-length"]) == len(raw)
+        first_visit += len(raw)
+    if coding == "br":  # the target for a phone's first visit
+        assert first_visit < 30 * 1024, first_visit
 
 
-def test_a_page_is_sent_compressed_and_still_not_stored(client):
-    login(client, "viola")
-    response, raw = raw_get(client, "/samtycke")
+def test_head_of_a_static_file_has_no_body(client):
+    response = client.head("/static/css/portal.css")
     assert response.status_code == 200
-    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == b""
+    assert response.headers["content-type"] == "text/css; charset=utf-8"
+
+
+@pytest.mark.parametrize("accept, coding, decompress", [
+    ("gzip, deflate, br", "br", brotli.decompress), ("gzip", "gzip", gzip.decompress)])
+def test_a_page_is_sent_compressed_and_still_not_stored(client, accept, coding, decompress):
+    login(client, "viola")
+    response, raw = raw_get(client, "/samtycke", accept)
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == coding
     assert response.headers["cache-control"] == "no-store"
-    html = gzip.decompress(raw)
+    html = decompress(raw)
     assert html.decode().lstrip().startswith("<!DOCTYPE html>")
     plain = Page(client.get("/samtycke", headers={"accept-encoding": "identity"}))
     assert BeautifulSoup(html, "html.parser").h1.get_text(" ", strip=True) == plain.h1
