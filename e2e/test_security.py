@@ -7,14 +7,17 @@ import re
 from conftest import allow_console, clear_console, console_errors, open_menu
 from playwright.sync_api import Page, expect
 
+FINGERPRINT = re.compile(r"\.[0-9a-f]{12}(\.js)$")
 CSP_WORDS = re.compile(r"Content Security Policy|Content-Security-Policy", re.IGNORECASE)
 
 
 def test_strict_csp_is_enforced_and_own_scripts_run(new_page) -> None:
     page: Page = new_page(bypass_csp=False)
     scripts: dict[str, int] = {}
-    page.on("response", lambda r: scripts.__setitem__(r.url.split("/static/", 1)[1], r.status)
-            if "/static/" in r.url and r.url.endswith(".js") else None)
+    # Keyed by the plain name: the pages link fingerprinted names (portal.core.assets).
+    page.on("response", lambda r: scripts.__setitem__(
+        FINGERPRINT.sub(r"\1", r.url.split("/static/", 1)[1]), r.status)
+        if "/static/" in r.url and r.url.endswith(".js") else None)
 
     response = page.goto("/")
     assert response is not None

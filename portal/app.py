@@ -13,7 +13,6 @@ from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.memory import MemoryStore
@@ -29,7 +28,7 @@ from portal.config import Settings, get_settings
 from portal.consent import routes as consent_routes
 from portal.coordination import routes as coordination_routes
 from portal.coordination import staff_routes as coordination_staff_routes
-from portal.core import errors
+from portal.core import assets, errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
@@ -135,8 +134,7 @@ def create_app(settings: Settings | None = None, *,
         *notice_routes.route_handlers,
         *audit_routes.route_handlers,
         *my_data_routes.route_handlers,
-        create_static_files_router(path="/static", directories=[STATIC_DIR],
-                                   include_in_schema=False),
+        *assets.route_handlers,
     ]
     if settings.dev_idp:
         from portal.auth.dev_idp import DevProvider, make_router
@@ -181,7 +179,10 @@ def create_app(settings: Settings | None = None, *,
         exception_handlers=errors.handlers,
         template_config=TemplateConfig(instance=make_engine()),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Pages: brotli (quality 5, fast) or gzip, from 1 KB up; static files come
+        # compressed at the best quality once (portal.core.assets).
+        compression_config=CompressionConfig(backend="brotli", brotli_gzip_fallback=True,
+                                             minimum_size=1024, exclude="^/static/"),
         request_max_body_size=256 * 1024,
         on_startup=[start_outbox_worker],
         on_shutdown=[dispose_engine],
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, *,
         debug=False,
     )
     app.state.settings = settings
+    app.state.assets = assets.Assets(STATIC_DIR)
     app.state.sessionmaker = sessionmaker
     app.state.store = store
     app.state.providers = providers

@@ -126,6 +126,7 @@ def pgettext(context: str, message: str, **variables) -> str:
     return text % variables if variables else text
 
 
+@lru_cache(maxsize=len(SUPPORTED))
 def _babel_locale(locale: str) -> Locale:
     return Locale.parse("sv_FI" if locale == "sv_FI" else "sv_SE")
 

@@ -35,8 +35,13 @@ def provider_origins(settings: Settings) -> str:
 
 
 def security_headers(path: str, production: bool, form_origins: str = "",
-                     status: int = 200) -> list[tuple[bytes, bytes]]:
-    """The headers on every response (also error pages sent when no route matched)."""
+                     status: int = 200, static_cache: bytes | None = None,
+                     ) -> list[tuple[bytes, bytes]]:
+    """The headers on every response (also error pages sent when no route matched).
+
+    A static file keeps the cache-control its route chose (`static_cache`, see
+    portal.core.assets: a year for a fingerprinted name); everything else is
+    `no-store`."""
     is_static = path.startswith("/static/")
     csp = CSP
     if form_origins:
@@ -54,7 +59,7 @@ def security_headers(path: str, production: bool, form_origins: str = "",
         (b"vary", b"HX-Request, Cookie"),
     ]
     if is_static and status == 200:
-        headers.append((b"cache-control", b"public, max-age=3600"))
+        headers.append((b"cache-control", static_cache or b"public, max-age=3600"))
     else:
         headers.append((b"cache-control", b"no-store"))
     if production:
@@ -76,10 +81,14 @@ class SecurityHeadersMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != b"cache-control"]
+                headers, chosen = [], None
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"cache-control":
+                        chosen = value
+                    else:
+                        headers.append((key, value))
                 headers += security_headers(scope["path"], self.settings.production,
-                                            self.form_origins, message["status"])
+                                            self.form_origins, message["status"], chosen)
                 message["headers"] = headers
             await send(message)
 

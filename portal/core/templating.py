@@ -136,6 +136,13 @@ def places_visible(ctx, person=None) -> bool:
     return may_see_places(person, who)
 
 
+@pass_context
+def static_url(ctx, path: str) -> str:
+    """`{{ static_url('css/portal.css') }}`: the file's fingerprinted URL
+    (portal.core.assets), cached by browsers for a year."""
+    return ctx["request"].app.state.assets.url(path)
+
+
 def html_lang() -> str:
     return i18n.HTML_LANG[i18n.current_locale.get()]
 
@@ -174,6 +181,7 @@ def make_environment() -> Environment:
         html_lang=html_lang,
         settings=settings,
         current_locale=current_locale,
+        static_url=static_url,
     )
     env.filters.update(
         date=i18n.format_date,
@@ -189,5 +197,22 @@ def make_environment() -> Environment:
     return env
 
 
+@pass_context
+def url_for(ctx, route_name: str, **path_parameters) -> str:
+    """Litestar's `url_for`, with the paths of routes without parameters kept once
+    per app: the menu alone asks for a dozen on every page, and `route_reverse` costs
+    more than the rest of a menu link. Raises NoRouteMatchFoundException as Litestar's."""
+    app = ctx["request"].app
+    if path_parameters:
+        return app.route_reverse(route_name, **path_parameters)
+    urls = app.state.setdefault("plain_urls", {})  # per app: tests build many
+    path = urls.get(route_name)
+    if path is None:
+        path = urls[route_name] = app.route_reverse(route_name)
+    return path
+
+
 def make_engine() -> Engine:
-    return Engine.from_environment(make_environment())
+    engine = Engine.from_environment(make_environment())
+    engine.register_template_callable(key="url_for", template_callable=url_for)
+    return engine

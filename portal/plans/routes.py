@@ -71,8 +71,7 @@ async def ask_links(subject: Subject, context: dict) -> dict[str, str]:
 async def my_plan(subject: NamedDependency[Subject],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
     db, person = subject.db, subject.person
-    plan = await services.active_plan(db, person.id)
-    earlier = await services.closed_plans(db, person.id)
+    plan, earlier = await services.active_and_closed(db, person.id)
     if plan is None:
         return Template("plans/none.html", context={
             "person": person, "earlier": earlier,

@@ -47,6 +47,15 @@ async def closed_plans(db: AsyncSession, person_id: str) -> list[Plan]:
                                .order_by(col(Plan.closed_at).desc()))).all())
 
 
+async def active_and_closed(db: AsyncSession, person_id: str) -> tuple[Plan | None, list[Plan]]:
+    """`active_plan` and `closed_plans` in one statement (the person's plan page shows both)."""
+    plans = (await db.exec(select(Plan).where(Plan.person_id == person_id,
+                                              col(Plan.status).in_(("active", "closed")))
+                           .order_by(col(Plan.closed_at).desc()))).all()
+    active = next((plan for plan in plans if plan.status == "active"), None)
+    return active, [plan for plan in plans if plan.status == "closed"]
+
+
 async def plan_of_person(db: AsyncSession, plan_id: str, person_id: str) -> Plan | None:
     plan = await db.get(Plan, plan_id)
     return plan if plan is not None and plan.person_id == person_id else None

@@ -29,7 +29,8 @@ CEILING = {
     "/": 12,  # viewer, rights, invitations to the viewer, consent overview (5), plan, version,
     # newest open request, new answers
     "/arenden": 4,  # viewer, requests, their staff authors, the draft
-    "/plan": 8,  # viewer, plan, earlier plans, seen, versions, units, coordinator, publisher
+    "/plan": 7,  # viewer, plans (active and earlier), seen, versions, units, coordinator,
+    # publisher
     "/samtycke": 6,  # viewer, consent overview (5)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
     "/installningar": 2,  # viewer (the person's own settings are on the person)

@@ -99,7 +99,8 @@ def test_static_files_the_pages_use(client):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_browser_headers(response)
-        assert response.headers["cache-control"] == "public, max-age=3600"
+        # Fingerprinted (portal.core.assets): cached for a year, never revalidated.
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
 
 
 def test_healthz_says_ok(client):
