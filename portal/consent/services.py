@@ -67,14 +67,20 @@ def _as_decisions(rows) -> list[Decision]:
     return [Decision(e.seq, e.unit_id, e.kind, a.given_by_id or a.person_id) for e, a in rows]
 
 
-async def overview(db: AsyncSession, person: Person, today: date) -> Overview:
+async def overview(db: AsyncSession, person: Person, today: date, *,
+                   every_unit: bool = True) -> Overview:
+    """The person's consent per unit on `today` (their own date): the units proposed to
+    them (care relations) first, then the other units of their country. With
+    `every_unit=False` only the proposed units and those with a decision are read (a
+    summary such as the start page's; a country has hundreds of units)."""
     rows = await _decisions(db, person.id)
     decide = await rules.deciders(db, person, today)
     states = derive(_as_decisions(rows), decide)
     proposed = set((await db.exec(select(CareRelation.unit_id).where(
         CareRelation.person_id == person.id))).all())
-    units = (await db.exec(select(Unit).where(Unit.country == person.country)
-                           .order_by(Unit.name))).all()
+    which = (Unit.country == person.country) if every_unit \
+        else col(Unit.id).in_(proposed | set(states))
+    units = (await db.exec(select(Unit).where(which).order_by(Unit.name))).all()
     ordered = [u for u in units if u.id in proposed] + [u for u in units if u.id not in proposed]
     last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
     thinking_rows = [(e, a) for e, a in rows if e.kind == "thinking" and e.seq > last_decision]

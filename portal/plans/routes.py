@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.access import Scope, Subject, acting_for
@@ -23,11 +23,17 @@ READER = {"subject": acting_for(Scope.PLAN_READ)}
 
 
 async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
-    """Names for the ids in the content: units, the coordinator and their unit."""
-    units = {u.id: u for u in (await db.exec(select(Unit).where(
-        Unit.country == person.country))).all()}
+    """Names for the ids in the content: units, the coordinator and their unit. Reads only
+    the units the plan names (never every unit of the country: a region has hundreds)."""
     coordinator = await db.get(StaffMember, content["coordinator_id"]) \
         if content.get("coordinator_id") else None
+    wanted = {a.get("unit_id") for a in content["actions"]}
+    if coordinator is not None:
+        wanted.add(coordinator.unit_id)
+    wanted.discard(None)
+    wanted.discard("")
+    units = {u.id: u for u in (await db.exec(select(Unit).where(
+        col(Unit.id).in_(wanted)))).all()} if wanted else {}
     def unit_name(action: dict) -> str:
         unit = units.get(action.get("unit_id"))
         return unit.name if unit else ""

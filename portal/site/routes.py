@@ -45,7 +45,7 @@ async def start(request: Request) -> Template:
                                                                       subject.time.now)
     consent = None
     if subject.may(Scope.CONSENT):
-        consent = await consent_services.overview(db, person, subject.today)
+        consent = await consent_services.overview(db, person, subject.today, every_unit=False)
     plan = follow_up = None
     if subject.may(Scope.PLAN_READ):
         plan = await plan_services.active_plan(db, person.id)
