@@ -9,10 +9,11 @@ skip in CI proves nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -26,8 +27,10 @@ from sqlalchemy.engine import make_url
 from portal.app import create_app
 from portal.config import Settings
 from portal.core.db import make_async_engine, make_sessionmaker
+from portal.core.logging import LOG_FORMAT, SingleLineFormatter
 from portal.core.migrate import upgrade
 from portal.people.demo import STAFF, load_demo
+from tests.log_scan import Harvest, report, scan
 
 BASE_URL = "http://testserver.local"
 PG_ENV = "PORTAL_TEST_DATABASE_URL"
@@ -283,3 +286,71 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+# ---------------------------------------------------------------- every log line, scanned
+
+class _LogCapture(logging.Handler):
+    """Formats every record that reaches the root or the "portal" logger with the
+    portal's own formatter, and keeps (test, logger, line)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.setFormatter(SingleLineFormatter(LOG_FORMAT))
+        self.lines: list[tuple[str, str, str]] = []
+        self._last: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record is self._last:  # "portal" before configure_logging also propagates to root
+            return
+        self._last = record
+        where = os.environ.get("PYTEST_CURRENT_TEST", "outside a test").rsplit(" (", 1)[0]
+        try:
+            self.lines.append((where, record.name, self.format(record)))
+        except Exception:
+            self.handleError(record)
+
+
+def _harvest_store_writes(harvest: Harvest) -> list[tuple[type, Callable]]:
+    """Wrap `set` of every store the portal uses so each secret written is remembered."""
+    from litestar.stores.file import FileStore
+    from litestar.stores.redis import RedisStore
+
+    patched = []
+    for store in (MemoryStore, FileStore, RedisStore):
+        original = store.set
+
+        async def set_(self, key, value, expires_in=None, _original=original):
+            harvest.saw(key, value)
+            return await _original(self, key, value, expires_in)
+
+        store.set = set_
+        patched.append((store, original))
+    return patched
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_log_line_is_scanned() -> Iterator[tuple[_LogCapture, Harvest]]:
+    """Every log line written during the run (on each xdist worker, its own), formatted
+    as the portal formats it, with every logger at the level the app sets (nothing is
+    raised here; a test that raises a level for itself is scanned at that level), is
+    checked at the end for the demo people's ids, names and addresses, JWT-shaped
+    tokens, and the session ids, CSRF tokens, login states and authorization codes
+    handed out in the run (tests/log_scan.py). A hit fails the run, at the teardown of
+    the worker's last test, naming the test and logger, not the secret."""
+    capture = _LogCapture()
+    targets = (logging.getLogger(), logging.getLogger("portal"))
+    for logger in targets:
+        logger.addHandler(capture)
+    harvest = Harvest()
+    patched = _harvest_store_writes(harvest)
+    yield capture, harvest
+    for logger in targets:
+        logger.removeHandler(capture)
+    for store, original in patched:
+        store.set = original
+    assert capture.lines, "the session-wide log capture saw nothing: is it still installed?"
+    assert harvest.secrets, "no session id was harvested from the stores: is the wrapper still in place?"
+    hits = scan(capture.lines, harvest.secrets)
+    if hits:
+        pytest.fail(report(hits), pytrace=False)
