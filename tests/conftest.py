@@ -349,8 +349,7 @@ def _every_log_line_is_scanned() -> Iterator[tuple[_LogCapture, Harvest]]:
         logger.removeHandler(capture)
     for store, original in patched:
         store.set = original
-    assert capture.lines, "the session-wide log capture saw nothing: is it still installed?"
-    assert harvest.secrets, "no session id was harvested from the stores: is the wrapper still in place?"
+    # That the capture and the harvest see what they should: tests/core/test_log_scan.py.
     hits = scan(capture.lines, harvest.secrets)
     if hits:
         pytest.fail(report(hits), pytrace=False)

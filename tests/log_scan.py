@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 from portal.people.demo import PEOPLE, STAFF
 
+# A line as portal.core.logging writes it: time, level, logger, message.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ([\w.]+) ")
+CSP_REPORT_LINE = re.compile(r" portal\.csp csp violation: (.*)$")
 JWT_SHAPED = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")
 # The portal's secrets are token_urlsafe(32) (43 characters) or longer verifiers: any
 # run of 20+ base64url characters in a line is looked up among them.
@@ -160,3 +163,19 @@ def report(hits: list[Hit], limit: int = 30) -> str:
     if len(hits) > limit:
         lines.append(f"  … and {len(hits) - limit} more")
     return "\n".join(lines)
+
+
+def log_lines(log: str, where: str) -> list[tuple[str, str, str]]:
+    """A process's log output as (where, logger, line) for `scan`; a line that is not
+    the portal's (a server's start-up message) has the logger "server output"."""
+    lines = []
+    for line in log.splitlines():
+        match = LOG_LINE.match(line)
+        lines.append((where, match.group(1) if match else "server output", line))
+    return lines
+
+
+def csp_reports(log: str) -> list[str]:
+    """The Content-Security-Policy violations a portal's log output holds
+    (portal.core.csp_report logs one line each): "directive=… blocked=…" per report."""
+    return [m.group(1) for line in log.splitlines() if (m := CSP_REPORT_LINE.search(line))]

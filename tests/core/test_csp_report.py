@@ -14,8 +14,10 @@ import pytest
 
 from portal.core import csp_report
 from portal.core.csp_report import blocked_origin
+from portal.core.logging import LOG_FORMAT, SingleLineFormatter
 from portal.core.security import CSP
 from tests.conftest import login, url
+from tests.log_scan import csp_reports
 
 VIOLA_PNR = "19440512-4021"  # looks like what a page address could carry
 LEGACY = {"csp-report": {
@@ -119,3 +121,15 @@ def test_a_flood_from_one_address_is_cut_off(client, caplog):
 ])
 def test_only_the_scheme_and_host_of_what_was_blocked_are_kept(given, logged):
     assert blocked_origin(given) == logged
+
+
+def test_the_browser_suite_finds_the_report_lines_the_portal_writes(client, caplog):
+    """e2e/conftest.py fails the session on any CSP report in the server's log: the
+    lines it looks for are the ones this route writes, formatted as the server does."""
+    caplog.set_level(logging.INFO)
+    assert send(client, LEGACY).status_code == 204
+    formatter = SingleLineFormatter(LOG_FORMAT)
+    log = "\n".join(["INFO:     Uvicorn running on http://127.0.0.1:8000",
+                     *(formatter.format(r) for r in caplog.records)])
+    assert csp_reports(log) == ["directive=script-src-elem blocked=https://evil.example:8443"]
+    assert csp_reports(log.replace("portal.csp", "portal.other")) == []
