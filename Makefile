@@ -8,6 +8,9 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 CHROMIUM := /usr/bin/chromium
+# Two processes, each with its own portal server, database, mailbox and Chromium; a test
+# file stays in one process (journeys in a file share their server's state).
+E2E_XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load
@@ -40,13 +43,13 @@ test: install browser ## run every test: lint, audit, translations, unit and HTT
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
 	$(PY) -m pytest tests -n 3
-	$(PY) -m pytest e2e
+	$(PY) -m pytest e2e $(E2E_XDIST)
 
 unit: install ## unit and HTTP tests only
 	$(PY) -m pytest tests -n 3
 
-e2e: install browser ## browser journeys with Playwright and axe-core
-	$(PY) -m pytest e2e
+e2e: install browser ## browser journeys with Playwright and axe-core (two processes, each its own server)
+	$(PY) -m pytest e2e $(E2E_XDIST)
 
 audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
 	$(UV) export --locked --quiet --no-emit-project --format requirements-txt > $(VENV)/requirements.lock
