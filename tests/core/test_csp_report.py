@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from portal.core import csp_report
 from portal.core.csp_report import blocked_origin
@@ -133,3 +136,35 @@ def test_the_browser_suite_finds_the_report_lines_the_portal_writes(client, capl
                      *(formatter.format(r) for r in caplog.records)])
     assert csp_reports(log) == ["directive=script-src-elem blocked=https://evil.example:8443"]
     assert csp_reports(log.replace("portal.csp", "portal.other")) == []
+
+
+LOGGED = re.compile(r"csp violation: directive=(unknown|[a-z][a-z-]*) blocked=(-|other|[a-z][a-z0-9+.-]*"
+                    r"(://[a-z0-9.\[\]:-]+)?)")
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=20), inner, max_size=3),
+    max_leaves=10)
+REPORT_FIELD = st.one_of(JSON_VALUE, st.sampled_from(
+    ["inline", "eval", "script-src", "img-src 'self'", "https://x.example/a?b=c", "data:,x",
+     "\u202e", "a\r\nb", "javascript:x", "//evil", "http://[::1", "http://a:99999/"]))
+
+
+@settings(max_examples=50, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(legacy=st.booleans(), fields=st.dictionaries(
+    st.sampled_from(["effective-directive", "violated-directive", "blocked-uri", "effectiveDirective",
+                     "blockedURL", "document-uri"]), REPORT_FIELD, max_size=4),
+       shape=st.integers(0, 2), junk=st.binary(max_size=200))
+def test_no_report_body_makes_a_server_error_or_an_odd_log_line(client, caplog, legacy, fields, shape, junk):
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    if shape == 0:
+        body = junk
+    elif legacy:
+        body = {"csp-report": fields} if shape == 1 else [fields]
+    else:
+        body = [{"type": "csp-violation", "body": fields}] if shape == 1 else {"body": fields}
+    response = send(client, body, csp_report.CSP_REPORT if legacy else csp_report.REPORTS_JSON)
+    assert response.status_code in (204, 400, 429), response.status_code
+    for line in csp_lines(caplog):
+        assert LOGGED.fullmatch(line), line
