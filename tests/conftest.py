@@ -290,20 +290,31 @@ def pytest_collection_modifyitems(config, items):
 
 # ---------------------------------------------------------------- every log line, scanned
 
+# The levels the app runs its loggers at: "portal" at INFO (portal.core.logging, which
+# also keeps httpx, authlib, SQLAlchemy and the drivers at WARNING), "litestar" at INFO
+# (Litestar's default logging config), everything else at the root's WARNING.
+# tests/core/test_log_scan.py checks these against the loggers of a built app. A test
+# that raises a level for itself (caplog at DEBUG) is scanned at the app's level: a
+# record the app would not write is not a line in its log.
+APP_LOG_LEVELS = {"portal": logging.INFO, "litestar": logging.INFO}
+
+
+def app_log_level(name: str) -> int:
+    """The level the app runs the logger `name` at (APP_LOG_LEVELS; WARNING otherwise)."""
+    top = name.split(".", 1)[0]
+    return APP_LOG_LEVELS.get(top, logging.WARNING)
+
+
 class _LogCapture(logging.Handler):
-    """Formats every record that reaches the root or the "portal" logger with the
-    portal's own formatter, and keeps (test, logger, line)."""
+    """Formats every record any logger hands to its handlers with the portal's own
+    formatter, and keeps (test, logger, line)."""
 
     def __init__(self) -> None:
         super().__init__(logging.NOTSET)
         self.setFormatter(SingleLineFormatter(LOG_FORMAT))
         self.lines: list[tuple[str, str, str]] = []
-        self._last: logging.LogRecord | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record is self._last:  # "portal" before configure_logging also propagates to root
-            return
-        self._last = record
         where = os.environ.get("PYTEST_CURRENT_TEST", "outside a test").rsplit(" (", 1)[0]
         try:
             self.lines.append((where, record.name, self.format(record)))
@@ -332,21 +343,27 @@ def _harvest_store_writes(harvest: Harvest) -> list[tuple[type, Callable]]:
 @pytest.fixture(scope="session", autouse=True)
 def _every_log_line_is_scanned() -> Iterator[tuple[_LogCapture, Harvest]]:
     """Every log line written during the run (on each xdist worker, its own), formatted
-    as the portal formats it, with every logger at the level the app sets (nothing is
-    raised here; a test that raises a level for itself is scanned at that level), is
-    checked at the end for the demo people's ids, names and addresses, JWT-shaped
+    as the portal formats it, from every logger at the level the app runs it at
+    (APP_LOG_LEVELS), is checked at the end for the demo people's ids, names and addresses, JWT-shaped
     tokens, and the session ids, CSRF tokens, login states and authorization codes
     handed out in the run (tests/log_scan.py). A hit fails the run, at the teardown of
     the worker's last test, naming the test and logger, not the secret."""
     capture = _LogCapture()
-    targets = (logging.getLogger(), logging.getLogger("portal"))
-    for logger in targets:
-        logger.addHandler(capture)
+    # Where every logger passes a record it lets through to its handlers: so records of
+    # loggers that do not propagate to the root ("portal", "litestar", whose handlers the
+    # app sets, and resets, when it is built) are seen too.
+    call_handlers = logging.Logger.callHandlers
+
+    def call_and_capture(self, record, _original=call_handlers):
+        if record.levelno >= app_log_level(record.name):
+            capture.handle(record)
+        _original(self, record)
+
+    logging.Logger.callHandlers = call_and_capture
     harvest = Harvest()
     patched = _harvest_store_writes(harvest)
     yield capture, harvest
-    for logger in targets:
-        logger.removeHandler(capture)
+    logging.Logger.callHandlers = call_handlers
     for store, original in patched:
         store.set = original
     # That the capture and the harvest see what they should: tests/core/test_log_scan.py.

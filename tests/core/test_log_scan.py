@@ -10,7 +10,7 @@ import pytest
 
 from portal.auth.sessions import cookie_name
 from portal.people.demo import PEOPLE
-from tests.conftest import login
+from tests.conftest import APP_LOG_LEVELS, app_log_level, login
 from tests.log_scan import PERSONAL_DATA, hits_in, national_id_forms, report, scan
 
 VIOLA_NUMBER = PEOPLE["viola"][3]
@@ -56,6 +56,9 @@ def test_the_run_capture_sees_this_test_and_knows_the_secrets_it_was_given(
     assert "authorization code" in harvest.secrets.values()
     assert "CSRF token" in harvest.secrets.values()
 
+    logging.getLogger("litestar.test").warning("a litestar line")  # it does not propagate
+    assert capture.lines[-1][1:] == ("litestar.test", capture.lines[-1][2])
+    assert capture.lines[-1][2].endswith(" WARNING litestar.test a litestar line")
     logging.getLogger("portal.test").warning("a line\r\nwith a break")
     where, logger, text = capture.lines[-1]
     assert where == request.node.nodeid
@@ -68,3 +71,14 @@ def test_the_run_capture_sees_this_test_and_knows_the_secrets_it_was_given(
         hits = scan([(where, logger, LINE.format(leaked))], harvest.secrets)
         assert [hit.kind for hit in hits] == ["session id"]
         assert session_id not in report(hits) and request.node.nodeid in report(hits)
+
+
+def test_the_scan_reads_each_logger_at_the_level_the_app_runs_it_at(client):
+    """APP_LOG_LEVELS (tests/conftest.py) is what a built app really sets: the scan is
+    neither quieter than the app's log nor louder."""
+    assert client.app is not None
+    for name in ("portal", "portal.auth", "litestar"):
+        assert logging.getLogger(name).getEffectiveLevel() == app_log_level(name) == logging.INFO, name
+    for name in ("httpx", "httpcore", "authlib", "sqlalchemy", "aiosqlite", "psycopg"):
+        assert logging.getLogger(name).getEffectiveLevel() == app_log_level(name) == logging.WARNING
+    assert set(APP_LOG_LEVELS) == {"portal", "litestar"}
