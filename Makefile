@@ -8,6 +8,9 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 CHROMIUM := /usr/bin/chromium
+# Two processes, each with its own portal server, database, mailbox and Chromium; a test
+# file stays in one process (journeys in a file share their server's state).
+E2E_XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
 COMMA := ,
@@ -41,7 +44,7 @@ test: install browser ## run every test: lint, audit, translations, unit and HTT
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
 	$(PY) -m pytest tests -n 3 -m "not slow"
-	$(PY) -m pytest e2e
+	$(PY) -m pytest e2e $(E2E_XDIST)
 
 unit: install ## unit and HTTP tests only
 	$(PY) -m pytest tests -n 3 -m "not slow"
@@ -51,8 +54,8 @@ faults: install ## PostgreSQL restarted, Redis gone, SMTP down, a worker killed 
 	  tests/notices/test_outbox.py::test_an_smtp_outage_keeps_the_notice_and_it_is_sent_when_the_server_is_back \
 	  tests/notices/test_channels.py::test_each_server_down_for_a_while_delays_notices_and_loses_none
 
-e2e: install browser ## browser journeys with Playwright and axe-core
-	$(PY) -m pytest e2e
+e2e: install browser ## browser journeys with Playwright and axe-core (two processes, each its own server)
+	$(PY) -m pytest e2e $(E2E_XDIST)
 
 audit: install ## known vulnerabilities in the locked dependencies (pip-audit)
 	$(UV) export --locked --quiet --no-emit-project --format requirements-txt > $(VENV)/requirements.lock

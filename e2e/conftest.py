@@ -17,19 +17,24 @@ Notices: the server sends its outbox to a real SMTP server in the test session
 (aiosmtpd on 127.0.0.1, the `mailbox` fixture); `mailbox.wait_for(address)` waits
 until mail to that address has arrived.
 
-Console errors (CSP violations are reported there) and uncaught page errors
-fail the test: `check()` asserts there are none so far, and every page is
-checked again when its test ends. `allow_console(page, regex)` excuses an
-expected one (a 404 page logs "Failed to load resource ... 404").
+Console errors and uncaught page errors fail the test: `check()` asserts there are
+none so far, and every page is checked again when its test ends. `allow_console(page,
+regex)` excuses an expected one (a 404 page logs "Failed to load resource ... 404"); a
+Content-Security-Policy violation is excused only by a pattern that names it
+(test_security.py provokes one on purpose).
 
-The contexts bypass the Content-Security-Policy, only because axe-core is
-injected as a script tag and compiles its message templates with `new
-Function`. test_security.py checks in contexts *without* the bypass that the
-real CSP is sent, enforced, and that the portal's own scripts run under it.
+The contexts keep the real Content-Security-Policy: every page of every journey runs
+under it. axe-core is evaluated through the DevTools protocol (`page.evaluate` of its
+source), which the page's CSP does not govern, so it needs no bypass and no inline
+script. The policy's report-uri (POST /csp-rapport) logs each violation the browser
+reports; at the end of the session the portal server's log must hold no CSP report,
+and no demo person's id, name or address, no JWT-shaped token and no session id a
+browser context was given (tests/log_scan.py).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -46,9 +51,11 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.log_scan import csp_reports, log_lines, report, scan
 from tests.processes import Mailbox, Server, free_port, healthy, portal_env, run_command, start_portal
 
 ROOT = Path(__file__).resolve().parent.parent
+
 ARTIFACTS = ROOT / "e2e" / "artifacts"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,6 +69,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 ACTION_TIMEOUT_MS = 10_000
 
 VARIANTS = {"sv": "Svenska (Sverige)", "sv-FI": "Svenska (Finland)"}
+SESSION_COOKIES = {"sip_session", "__Host-sip"}  # portal.auth.sessions.cookie_name
+CSP_MESSAGE = re.compile(r"Content[ -]Security[ -]Policy", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- the server
@@ -88,8 +97,26 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) ->
     """The real server, migrated and with the demo people, for the whole session.
 
     The journeys start from the people alone (consent from scratch, plans written in
-    the test); test_first_run.py starts its own server with the stories."""
-    yield from start_portal(tmp_path_factory.mktemp("portal-e2e"), ["--people-only"], mailbox)
+    the test); test_first_run.py starts its own server with the stories. Once it has
+    stopped, its log is checked (`assert_clean_server_log`)."""
+    for server in start_portal(tmp_path_factory.mktemp("portal-e2e"), ["--people-only"], mailbox):
+        yield server
+    assert_clean_server_log(server, "the journeys' portal server")
+
+
+# Session cookies the browser contexts were given (collected as each context closes).
+SESSION_IDS: dict[str, str] = {}
+
+
+def assert_clean_server_log(server: Server, name: str) -> None:
+    """Fail when the server's log holds a CSP report from a browser, or personal data or
+    a secret (tests/log_scan.py); secrets are shown cut short."""
+    log = server.output()
+    reported = csp_reports(log)
+    assert not reported, (f"{name} logged {len(reported)} Content-Security-Policy "
+                          "violation(s) reported by the browser:\n  " + "\n  ".join(reported[:20]))
+    hits = scan(log_lines(log, f"{name} ({server.log_path})"), SESSION_IDS)
+    assert not hits, report(hits)
 
 
 @pytest.fixture(scope="session")
@@ -146,8 +173,12 @@ class Console:
             f"uncaught {error.name} at {page.url}: {error.message}"))
 
     def unexpected(self, page: Page) -> list[str]:
+        """The errors no allow_console() pattern excuses; a CSP violation only by a
+        pattern that names the policy, never by a general one ("status of 400")."""
         allowed = self.allowed.get(page, [])
-        return [e for e in self.errors.get(page, []) if not any(p.search(e) for p in allowed)]
+        return [e for e in self.errors.get(page, [])
+                if not any(p.search(e) and (not CSP_MESSAGE.search(e) or CSP_MESSAGE.search(p.pattern))
+                           for p in allowed)]
 
     def assert_clean(self, page: Page) -> None:
         errors = self.unexpected(page)
@@ -180,7 +211,6 @@ def new_context(browser: Browser, base_url: str) -> Iterator[Callable[..., Brows
             "base_url": base_url,
             "viewport": PHONE,
             "locale": "sv-SE",
-            "bypass_csp": True,  # for axe only; see the module docstring
             "service_workers": "block",
         }
         settings.update(options)
@@ -193,6 +223,9 @@ def new_context(browser: Browser, base_url: str) -> Iterator[Callable[..., Brows
     yield make
     problems = []
     for context in contexts:
+        for cookie in context.cookies():
+            if cookie["name"] in SESSION_COOKIES and len(cookie["value"]) >= 20:
+                SESSION_IDS[cookie["value"]] = "session id"
         for page in context.pages:
             problems += _console.unexpected(page)
             _console.errors.pop(page, None)
@@ -226,13 +259,19 @@ def html_lang(page: Page) -> str:
     return page.locator("html").get_attribute("lang") or ""
 
 
+@functools.cache
+def _axe_source() -> str:
+    return AXE_JS.read_text()
+
+
 def axe_check(page: Page) -> None:
     """Run axe-core on the page; fail with rule, impact, targets and help per violation."""
     if not AXE_JS.exists():
         pytest.fail(f"{AXE_JS.relative_to(ROOT)} is missing: run `npm ci` (or `make browser`)",
                     pytrace=False)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE_JS))
+        # Through the DevTools protocol: not governed by the page's CSP (a script tag is).
+        page.evaluate(_axe_source())
     result = page.evaluate(
         """async (tags) => {
             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
@@ -291,7 +330,10 @@ def check_both(page: Page, name: str) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    # Screenshots are from this run only.
+    # Screenshots are from this run only: cleared once, by the xdist controller (or the
+    # only process), not by each worker after others have started writing.
+    if hasattr(session.config, "workerinput"):
+        return
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
 

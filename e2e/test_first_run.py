@@ -8,7 +8,16 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import ARTIFACTS, _run, _server_env, check, html_lang, shot, start_portal
+from conftest import (
+    ARTIFACTS,
+    _run,
+    _server_env,
+    assert_clean_server_log,
+    check,
+    html_lang,
+    shot,
+    start_portal,
+)
 from playwright.sync_api import Page, expect
 
 # Phone-screen shots (viewport only, 390 px wide); the README's are copied from here
@@ -24,6 +33,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _run(["demo"], _server_env(tmp, 0))
     for server in start_portal(tmp, []):
         yield server.url
+    assert_clean_server_log(server, "the first-run portal server")
 
 
 def log_in(page: Page, name: str) -> None:

@@ -1,18 +1,18 @@
-"""The real Content-Security-Policy, without the bypass the other tests use for axe."""
+"""The real Content-Security-Policy (every context keeps it): sent, enforced, reported."""
 
 from __future__ import annotations
 
 import re
 
 from conftest import allow_console, clear_console, console_errors, open_menu
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 FINGERPRINT = re.compile(r"\.[0-9a-f]{12}(\.js)$")
 CSP_WORDS = re.compile(r"Content Security Policy|Content-Security-Policy", re.IGNORECASE)
 
 
 def test_strict_csp_is_enforced_and_own_scripts_run(new_page) -> None:
-    page: Page = new_page(bypass_csp=False)
+    page: Page = new_page()  # every context keeps the real policy (conftest.py)
     scripts: dict[str, int] = {}
     # Keyed by the plain name: the pages link fingerprinted names (portal.core.assets).
     page.on("response", lambda r: scripts.__setitem__(
@@ -44,8 +44,17 @@ def test_strict_csp_is_enforced_and_own_scripts_run(new_page) -> None:
     assert page.locator("#session-countdown").get_attribute("aria-live") == "off"
     assert not console_errors(page), console_errors(page)
 
-    # And the policy really bites: an inline script is refused and reported.
+    # And the policy really bites: an inline script is refused and reported, in the
+    # console and to the report-uri. That report is answered here, so that the server's
+    # log stays free of reports (the session fails on any, conftest.py).
     allow_console(page, r"Content Security Policy")
+    reports: list[tuple[str, dict]] = []
+
+    def keep_report(route: Route) -> None:
+        reports.append((route.request.headers.get("content-type", ""), route.request.post_data_json))
+        route.fulfill(status=204)
+
+    page.route("**/csp-rapport", keep_report)
     page.evaluate("""() => {
         const s = document.createElement('script');
         s.textContent = 'window.__inlineRan = true';
@@ -55,4 +64,12 @@ def test_strict_csp_is_enforced_and_own_scripts_run(new_page) -> None:
     assert page.evaluate("window.__inlineRan === true") is False, "an inline script ran"
     assert any(CSP_WORDS.search(e) for e in console_errors(page)), (
         f"no CSP violation reported for the inline script: {console_errors(page)}")
+    for _ in range(50):
+        if reports:
+            break
+        page.wait_for_timeout(100)
+    assert reports, "the browser sent no report to the policy's report-uri"
+    content_type, body = reports[0]
+    assert content_type.startswith("application/csp-report"), content_type
+    assert body["csp-report"]["effective-directive"].startswith("script-src"), body
     clear_console(page)

@@ -28,7 +28,7 @@ from portal.config import Settings, get_settings
 from portal.consent import routes as consent_routes
 from portal.coordination import routes as coordination_routes
 from portal.coordination import staff_routes as coordination_staff_routes
-from portal.core import assets, errors
+from portal.core import assets, csp_report, errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, *,
         "staff": OIDCProvider(settings.client("staff"), http_transport),
     }
     rate_limiter = RateLimiter(store, settings.login_rate_limit)
+    csp_rate_limiter = RateLimiter(store, csp_report.REPORT_RATE_LIMIT)
 
     def provide_db(request: Request) -> AsyncSession:
         """The request's one session (opened, committed and closed by the middleware)."""
@@ -117,6 +118,9 @@ def create_app(settings: Settings | None = None, *,
 
     def provide_rate_limiter() -> RateLimiter:
         return rate_limiter
+
+    def provide_csp_rate_limiter() -> RateLimiter:
+        return csp_rate_limiter
 
     route_handlers: list = [
         *site_routes.route_handlers,
@@ -135,6 +139,7 @@ def create_app(settings: Settings | None = None, *,
         *audit_routes.route_handlers,
         *my_data_routes.route_handlers,
         *assets.route_handlers,
+        *csp_report.route_handlers,
     ]
     if settings.dev_idp:
         from portal.auth.dev_idp import DevProvider, make_router
@@ -167,6 +172,7 @@ def create_app(settings: Settings | None = None, *,
             "settings": Provide(provide_settings, sync_to_thread=False),
             "providers": Provide(provide_providers, sync_to_thread=False),
             "rate_limiter": Provide(provide_rate_limiter, sync_to_thread=False),
+            "csp_rate_limiter": Provide(provide_csp_rate_limiter, sync_to_thread=False),
         },
         middleware=[
             DefineMiddleware(SecurityHeadersMiddleware, settings=settings),

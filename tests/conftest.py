@@ -9,10 +9,11 @@ skip in CI proves nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -26,8 +27,10 @@ from sqlalchemy.engine import make_url
 from portal.app import create_app
 from portal.config import Settings
 from portal.core.db import make_async_engine, make_sessionmaker
+from portal.core.logging import LOG_FORMAT, SingleLineFormatter
 from portal.core.migrate import upgrade
 from portal.people.demo import STAFF, load_demo
+from tests.log_scan import Harvest, report, scan
 
 BASE_URL = "http://testserver.local"
 PG_ENV = "PORTAL_TEST_DATABASE_URL"
@@ -283,3 +286,87 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+# ---------------------------------------------------------------- every log line, scanned
+
+# The levels the app runs its loggers at: "portal" at INFO (portal.core.logging, which
+# also keeps httpx, authlib, SQLAlchemy and the drivers at WARNING), "litestar" at INFO
+# (Litestar's default logging config), everything else at the root's WARNING.
+# tests/core/test_log_scan.py checks these against the loggers of a built app. A test
+# that raises a level for itself (caplog at DEBUG) is scanned at the app's level: a
+# record the app would not write is not a line in its log.
+APP_LOG_LEVELS = {"portal": logging.INFO, "litestar": logging.INFO}
+
+
+def app_log_level(name: str) -> int:
+    """The level the app runs the logger `name` at (APP_LOG_LEVELS; WARNING otherwise)."""
+    top = name.split(".", 1)[0]
+    return APP_LOG_LEVELS.get(top, logging.WARNING)
+
+
+class _LogCapture(logging.Handler):
+    """Formats every record any logger hands to its handlers with the portal's own
+    formatter, and keeps (test, logger, line)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.setFormatter(SingleLineFormatter(LOG_FORMAT))
+        self.lines: list[tuple[str, str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        where = os.environ.get("PYTEST_CURRENT_TEST", "outside a test").rsplit(" (", 1)[0]
+        try:
+            self.lines.append((where, record.name, self.format(record)))
+        except Exception:
+            self.handleError(record)
+
+
+def _harvest_store_writes(harvest: Harvest) -> list[tuple[type, Callable]]:
+    """Wrap `set` of every store the portal uses so each secret written is remembered."""
+    from litestar.stores.file import FileStore
+    from litestar.stores.redis import RedisStore
+
+    patched = []
+    for store in (MemoryStore, FileStore, RedisStore):
+        original = store.set
+
+        async def set_(self, key, value, expires_in=None, _original=original):
+            harvest.saw(key, value)
+            return await _original(self, key, value, expires_in)
+
+        store.set = set_
+        patched.append((store, original))
+    return patched
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_log_line_is_scanned() -> Iterator[tuple[_LogCapture, Harvest]]:
+    """Every log line written during the run (on each xdist worker, its own), formatted
+    as the portal formats it, from every logger at the level the app runs it at
+    (APP_LOG_LEVELS), is checked at the end for the demo people's ids, names and addresses, JWT-shaped
+    tokens, and the session ids, CSRF tokens, login states and authorization codes
+    handed out in the run (tests/log_scan.py). A hit fails the run, at the teardown of
+    the worker's last test, naming the test and logger, not the secret."""
+    capture = _LogCapture()
+    # Where every logger passes a record it lets through to its handlers: so records of
+    # loggers that do not propagate to the root ("portal", "litestar", whose handlers the
+    # app sets, and resets, when it is built) are seen too.
+    call_handlers = logging.Logger.callHandlers
+
+    def call_and_capture(self, record, _original=call_handlers):
+        if record.levelno >= app_log_level(record.name):
+            capture.handle(record)
+        _original(self, record)
+
+    logging.Logger.callHandlers = call_and_capture
+    harvest = Harvest()
+    patched = _harvest_store_writes(harvest)
+    yield capture, harvest
+    logging.Logger.callHandlers = call_handlers
+    for store, original in patched:
+        store.set = original
+    # That the capture and the harvest see what they should: tests/core/test_log_scan.py.
+    hits = scan(capture.lines, harvest.secrets)
+    if hits:
+        pytest.fail(report(hits), pytrace=False)

@@ -186,6 +186,14 @@ class Server:
             self.process.kill()
             self.process.wait(timeout=10)
 
+    def assert_clean_log(self) -> None:
+        """Fail when the process's log holds personal data of the demo people or a token
+        (tests/log_scan.py; secrets shown cut short)."""
+        from tests.log_scan import log_lines, report, scan
+
+        hits = scan(log_lines(self.output(), str(self.log_path)))
+        assert not hits, report(hits)
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, nothing is committed or closed."""
         if self.process.poll() is None:

@@ -127,6 +127,10 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/kakor", "GET"): Row("/kakor", same(OK)),
     ("/sprak/{code:str}", "GET"): Row("/sprak/sv-FI?next=/kontakt", same(Expect(303, "/kontakt"))),
     ("/healthz", "GET"): Row("/healthz", same(OK)),
+    ("/csp-rapport", "POST"): Row(
+        "/csp-rapport", same(Expect(415)),
+        note="browsers post CSP reports as JSON without a token; a form post is the wrong type "
+             "(tests/core/test_csp_report.py)"),
     ("/auth/login/{kind:str}", "GET"): Row("/auth/login/citizen", same(Expect(303, AUTHORIZE))),
     ("/auth/callback/{kind:str}", "GET"): Row(
         "/auth/callback/citizen", {**same(HOME), ANON: BAD},
@@ -562,11 +566,12 @@ def test_authorization_matrix(app, ids, persona):
 def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
     demo_ids = ids
     """Every unsafe route, for every persona: no token, no action (except the token
-    endpoint, which OAuth clients call without a browser session)."""
+    endpoint, which OAuth clients call without a browser session, and the CSP report,
+    which browsers send without one and which changes nothing but the log)."""
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
-            if method != "POST" or path == "/dev-idp/token":
+            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport"):
                 continue
             url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
             become(client, persona, demo_ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
 
 class SingleLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -17,7 +19,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     if getattr(root, "_portal_configured", False):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SingleLineFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(SingleLineFormatter(LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
     # One copy of each line, ours: not also the root logger's plain (multi-line) one.

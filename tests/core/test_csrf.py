@@ -158,3 +158,11 @@ def test_the_dev_provider_authorize_form_is_not_exempt(client):
     data["who"] = form.select_one("button[name=who]")["value"]
     data.pop("csrf_token")
     assert_stale_page(client.post("/dev-idp/authorize", data=data, follow_redirects=False))
+
+
+def test_only_the_token_endpoint_and_the_csp_report_skip_the_csrf_check(app):
+    """The two routes posted without a browser form: the OAuth token endpoint (clients) and
+    the CSP report (browsers send it on their own). A new exemption is a decision."""
+    exempt = {route.path for route in app.routes for handler in getattr(route, "route_handlers", ())
+              if handler.opt.get("csrf_exempt")}
+    assert exempt == {"/dev-idp/token", "/csp-rapport"}

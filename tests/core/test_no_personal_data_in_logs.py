@@ -17,6 +17,7 @@ import pytest
 from portal.core.logging import SingleLineFormatter
 from portal.people.demo import PEOPLE
 from tests.conftest import choose_at_provider, login, query_of
+from tests.log_scan import national_id_forms
 
 MARKER = "FORGED-LOG-LINE"
 JWT_SHAPED = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}")
@@ -26,13 +27,6 @@ PORTAL_LINE = re.compile(
 # and every row when their loggers are at INFO/DEBUG; that is `echo=True`, a
 # database debugging switch the portal never turns on. See the xfail test below.
 SQL_TRACE_LOGGERS = ("sqlalchemy", "aiosqlite", "psycopg")
-
-
-def national_id_forms(number: str, country: str) -> set[str]:
-    if country == "FI":
-        return {number, number.lower(), number[:6] + number[7:]}
-    return {number, f"{number[:8]}-{number[8:]}", number[2:], f"{number[2:8]}-{number[8:]}",
-            f"{number[2:8]}+{number[8:]}"}
 
 
 FORBIDDEN = set()

@@ -11,7 +11,8 @@ from tests.auth.test_sessions import PROD_URL, production_app
 from tests.conftest import Page, login
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+       "report-uri /csp-rapport")
 # The login and logout hops (/auth/..., /dev-idp/...) may post and redirect to the provider.
 # Where the identity providers live elsewhere (production), their origins join
 # form-action on every page: logout posts to us and is redirected there.

@@ -98,6 +98,8 @@ def topology(tmp_path: Path) -> Iterator[tuple[dict[str, Server], Mailbox, str]]
             finally:
                 for server in servers.values():
                     server.stop()
+            for server in servers.values():
+                server.assert_clean_log()
     finally:
         mailbox.stop()
 

@@ -134,6 +134,7 @@ def test_a_worker_killed_while_the_server_holds_the_message_sends_it_once(
         assert row.sent_at is None and row.attempts == 0  # the kill undid nothing stored
 
         handler.hold.clear()
+        killed = portal
         portal = launch(env, tmp_path / "portal-2.log")
         portal.wait_healthy()
         _wait(lambda: _row(database_url, row_id).sent_at is not None, 20,
@@ -145,3 +146,5 @@ def test_a_worker_killed_while_the_server_holds_the_message_sends_it_once(
     assert message_ids(handler.dropped) == [expected]
     assert message_ids(handler.delivered) == [expected]
     assert _row(database_url, row_id).attempts == 1
+    killed.assert_clean_log()
+    portal.assert_clean_log()
