@@ -54,8 +54,12 @@ async def main():
         plan.status = "active"
         plan.draft_revision += 1
         db.add(plan)
+        published_at = now - timedelta(days=10)
         db.add(PlanVersion(plan_id=plan.id, number=plan.current_version, content=plan.draft,
-                           published_by=anna.id, published_at=now - timedelta(days=10)))
+                           published_by=anna.id, published_at=published_at))
+        # What plans.publish keeps on the plan row (the worker and the inbox read it).
+        plan.follow_up_at, plan.coordinator_id = plans.follow_up_fields(
+            plan_content.load(plan.draft), viola, published_at)
         await db.commit()
     await engine.dispose()
 
