@@ -54,6 +54,25 @@ def _postgres_database(admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+REDIS_ENV = "PORTAL_TEST_REDIS_URL"
+
+
+def redis_for_tests(who: str) -> str:
+    """The Redis URL in PORTAL_TEST_REDIS_URL, checked with a PING (3 s). Skips the test
+    ("`who` need Redis") when it is unset (a laptop); fails it when it is set but Redis
+    does not answer (CI: a silent skip proves nothing)."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{who} need Redis: set {REDIS_ENV} (CI sets it)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"{REDIS_ENV} is set but Redis is unreachable: {exc}")
+    return url
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request, tmp_path_factory) -> Iterator[str]:
     if request.param == "sqlite":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import httpx
@@ -11,23 +10,12 @@ from litestar.stores.redis import RedisStore
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from tests.conftest import BASE_URL, login
-
-REDIS_ENV = "PORTAL_TEST_REDIS_URL"
+from tests.conftest import BASE_URL, login, redis_for_tests
 
 
 @pytest.fixture
 def redis_url() -> str:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"Redis tests need {REDIS_ENV} (CI sets it)")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"{REDIS_ENV} is set but Redis is unreachable: {exc}")
-    return url
+    return redis_for_tests("Redis session tests")
 
 
 def _worker(settings, redis_url: str, namespace: str):

@@ -29,10 +29,9 @@ from sqlmodel import col, select
 from portal.notices.models import OutboxMessage
 from portal.notices.outbox import EMAIL, enqueue_to
 from portal.people.models import Person
-from tests.conftest import PG_ENV, _postgres_database, choose_at_provider, run_db
+from tests.conftest import PG_ENV, _postgres_database, choose_at_provider, redis_for_tests, run_db
 from tests.processes import Mailbox, Server, free_port, launch, portal_env, run_command
 
-REDIS_ENV = "PORTAL_TEST_REDIS_URL"
 # More than two rounds of one worker (outbox.deliver_due sends at most 50 a round, and a
 # worker waits OUTBOX_INTERVAL seconds between rounds): the other worker has a round while
 # rows are left, so both send.
@@ -58,16 +57,7 @@ class Balancer(httpx.HTTPTransport):
 
 
 def _redis_url() -> str:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"two instances need Redis: set {REDIS_ENV} (CI sets it)")
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"{REDIS_ENV} is set but Redis is unreachable: {exc}")
-    return url
+    return redis_for_tests("Two instances")
 
 
 @pytest.fixture
