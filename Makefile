@@ -43,11 +43,11 @@ test: install browser ## run every test: lint, audit, translations, unit and HTT
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory i18n-check
-	$(PY) -m pytest tests -n 3 -m "not slow"
+	$(PY) -m pytest tests -n 3
 	$(PY) -m pytest e2e $(E2E_XDIST)
 
 unit: install ## unit and HTTP tests only
-	$(PY) -m pytest tests -n 3 -m "not slow"
+	$(PY) -m pytest tests -n 3
 
 faults: install ## PostgreSQL restarted, Redis gone, SMTP down, a worker killed (needs PORTAL_TEST_DATABASE_URL)
 	$(PY) -m pytest -p no:cacheprovider tests/faults \
