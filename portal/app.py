@@ -63,9 +63,18 @@ def make_store(settings: Settings) -> Store:
     if settings.redis_url:
         from litestar.stores.redis import RedisStore
         from redis.asyncio import ConnectionPool, Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
+        # One retry, on a new connection, when a pooled one turns out dead: after a Redis
+        # restart or failover every idle connection in the pool is closed, and without
+        # it the first request on each would fail (503) although Redis is back. A hung
+        # Redis (a timeout) is not retried: the request gets the 503 page in REDIS_TIMEOUT.
         pool = ConnectionPool.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
-                                       socket_connect_timeout=REDIS_TIMEOUT)
+                                       socket_connect_timeout=REDIS_TIMEOUT,
+                                       retry=Retry(NoBackoff(), 1),
+                                       retry_on_error=[RedisConnectionError])
         return RedisStore(Redis(connection_pool=pool), namespace="sip",
                           handle_client_shutdown=True)
     if settings.session_dir == ":memory:":

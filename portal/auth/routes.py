@@ -99,6 +99,7 @@ async def start_login(request: Request, kind: FromPath[str], settings: NamedDepe
     pending[state] = {"kind": kind, "nonce": nonce, "verifier": verifier, "at": time.time(),
                       "next": safe_next(next_), "reauth": reauth}
     session["oidc_pending"] = pending
+    session.must_save = True  # without it the provider's answer would match nothing
     try:
         url = await providers[kind].authorization_url(
             f"{settings.base_url}/auth/callback/{kind}", state, nonce, verifier,

@@ -56,6 +56,10 @@ class Session:
         self.modified = False
         self.destroyed_ids: list[str] = []
         self.rotated = False
+        # The answer is only true once this session is saved (a login's state, nonce and
+        # PKCE verifier before the redirect to the provider): a failed save is the
+        # outage page, not an answer that leads nowhere.
+        self.must_save = False
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -160,12 +164,13 @@ class SessionMiddleware:
         error page would say "nothing was saved" about something that was, so the
         answer goes out and only the session's change (activity time, a flash) is lost;
         the next request meets the outage itself (core.errors: 503). A login or logout
-        that did not take (an old session that could not be deleted) is no such case:
-        that error goes on to the 503 page."""
+        that did not take (an old session that could not be deleted), and a login whose
+        state could not be kept (Session.must_save), are no such case: that error goes on
+        to the 503 page."""
         try:
             await self.save(session)
         except (RedisConnectionError, RedisTimeoutError) as exc:
-            if session.destroyed_ids:
+            if session.destroyed_ids or session.must_save:
                 raise
             log.warning("session not saved, session store unavailable: %s",
                         type(exc).__name__)

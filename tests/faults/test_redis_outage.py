@@ -166,3 +166,21 @@ def test_redis_gone_after_the_work_was_committed_answers_with_what_was_saved(cli
     redis_server.start()
     sign_in(client, person)
     assert states_on_page(Page(client.get("/samtycke"))) == {vc_name: "Ja"}
+
+
+def test_redis_restarted_between_two_requests_costs_nobody_an_error(client, redis_server):
+    """A restart (or a failover) closes every idle connection in the app's pool. The next
+    command on each is retried once on a new connection, so nobody meets the outage page
+    once Redis answers again: a form from before asks for a new login, and the first login
+    works (its state is kept, or the person is told; never a login that leads nowhere)."""
+    person = new_person(client, units=(VC,))
+    sign_in(client, person)
+    page = Page(client.get("/samtycke"))
+    unit = page.select_one("form#form-field input[name=unit]")["value"]
+    redis_server.kill()
+    redis_server.start()  # back at once, and empty; no request met it down
+    gone = client.post("/samtycke", data={**consent_form(page), "decision": "give",
+                                          "unit": [unit]}, follow_redirects=False)
+    assert_plain(gone, 403, GONE_H1)
+    sign_in(client, person)  # the first login after the restart
+    assert Page(client.get("/samtycke")).h1 == "Samtycke"
