@@ -33,7 +33,12 @@ from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
 from portal.core.paths import ValidPathParams
-from portal.core.security import RequestContextMiddleware, SecurityHeadersMiddleware, check_csrf
+from portal.core.security import (
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    check_csrf,
+    commit_before_sending,
+)
 from portal.core.templating import make_engine
 from portal.inbox import routes as inbox_routes
 from portal.messages import routes as message_routes
@@ -192,6 +197,7 @@ def create_app(settings: Settings | None = None, *,
         ],
         before_request=check_csrf,
         exception_handlers=errors.handlers,
+        after_request=commit_before_sending,
         template_config=TemplateConfig(instance=make_engine()),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
         # Pages: brotli (quality 5, fast) or gzip, from 1 KB up; static files come

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "development-only-secret-key-change-me"
 
 
+# deploy/example.env's placeholders begin so; production refuses them (a public secret).
+PLACEHOLDER = "replace-with"
+
+
 class ConfigError(RuntimeError):
     """The settings are not safe for the environment they run in."""
 
@@ -182,6 +186,15 @@ class Settings:
                     problems.append(f"the {client.name} login must not accept the development level {DEV_ACR}")
             if not self.base_url.startswith("https://"):
                 problems.append("PORTAL_BASE_URL must use https in production")
+            placeholders = [name for name, value in (
+                ("PORTAL_SECRET_KEY", self.secret_key),
+                ("PORTAL_DATABASE_URL", self.database_url),
+                ("PORTAL_CITIZEN_CLIENT_SECRET", self.citizen.client_secret),
+                ("PORTAL_STAFF_CLIENT_SECRET", self.staff.client_secret),
+                ("PORTAL_SMS_PASSWORD", self.sms_password or "")) if PLACEHOLDER in value]
+            if placeholders:
+                problems.append(f"{', '.join(placeholders)} still hold the example's placeholder "
+                                f"({PLACEHOLDER}…): deploy/example.env is public")
             if problems:
                 raise ConfigError("Refusing to start in production: " + "; ".join(problems))
         return self

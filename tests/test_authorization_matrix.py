@@ -127,6 +127,7 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/kakor", "GET"): Row("/kakor", same(OK)),
     ("/sprak/{code:str}", "GET"): Row("/sprak/sv-FI?next=/kontakt", same(Expect(303, "/kontakt"))),
     ("/healthz", "GET"): Row("/healthz", same(OK)),
+    ("/livez", "GET"): Row("/livez", same(OK)),
     ("/csp-rapport", "POST"): Row(
         "/csp-rapport", same(Expect(415)),
         note="browsers post CSP reports as JSON without a token; a form post is the wrong type "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from contextvars import ContextVar
 
 import httpx
 from litestar import Request
@@ -59,12 +60,12 @@ def security_headers(path: str, production: bool, form_origins: str = "",
         (b"permissions-policy",
          (b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
           b"interest-cohort=()")),
-        (b"vary", b"HX-Request, Cookie"),
     ]
     if is_static and status == 200:
+        # The same bytes for everyone: no Vary on the cookie, so shared caches keep one copy.
         headers.append((b"cache-control", static_cache or b"public, max-age=3600"))
     else:
-        headers.append((b"cache-control", b"no-store"))
+        headers += [(b"cache-control", b"no-store"), (b"vary", b"HX-Request, Cookie")]
     if production:
         headers.append((b"strict-transport-security",
                         b"max-age=63072000; includeSubDomains"))
@@ -105,15 +106,35 @@ class SecurityHeadersMiddleware:
             raise
 
 
+# The request's "commit or roll back" (RequestContextMiddleware), for the app's
+# after_request hook.
+_finish_request: ContextVar = ContextVar("portal_finish_request", default=None)
+
+
+async def commit_before_sending(response):
+    """Litestar `after_request` hook (app-wide): end the request's transaction once the
+    handler has answered, before the response is rendered and sent: committed below 500,
+    rolled back otherwise. Here a failed commit (the database gone between the handler's
+    work and its commit) is still an exception Litestar's handlers turn into the plain 503
+    page; at the response's start it could only break the connection. Responses made by
+    exception handlers are ended at their start by RequestContextMiddleware, as before.
+    Returns `response` unchanged."""
+    finish = _finish_request.get()
+    if finish is not None:
+        await finish(getattr(response, "status_code", None) or 200)  # None: the default, 2xx
+    return response
+
+
 class RequestContextMiddleware:
     """Per request: the locale, the clock read once, ONE database session, and who is
     signed in (loaded once, into that session).
 
     Transaction policy, in one place: the session is committed once, just before the
     response starts, when the status is below 500 (so the access-log record of a read
-    survives a 4xx page), and rolled back otherwise. If that commit fails, the error
-    propagates before anything was sent and the visitor gets the plain 503/500 page,
-    never a false "saved". Handlers and services only flush (a service may roll back
+    survives a 4xx page), and rolled back otherwise: by `commit_before_sending` (the app's
+    after_request hook) once the handler has answered, else (a response made by an
+    exception handler) at the response's start. If that commit fails, nothing was sent
+    and the visitor gets the plain 503/500 page, never a false "saved". Handlers and services only flush (a service may roll back
     its own work on a conflict before it renders the fresh state).
     """
 
@@ -158,6 +179,7 @@ class RequestContextMiddleware:
                 await finish(message["status"])
             await send(message)
 
+        finish_token = _finish_request.set(finish)
         try:
             if session.authenticated:
                 viewer, ended = await load_viewer(db, session.data, time.now)
@@ -201,6 +223,7 @@ class RequestContextMiddleware:
                 return
             await self.app(scope, receive, send_wrapper)
         finally:
+            _finish_request.reset(finish_token)
             try:
                 if not finished:
                     await db.rollback()

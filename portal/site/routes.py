@@ -101,6 +101,15 @@ async def choose_language(request: Request, code: FromPath[str], settings: Named
     return response
 
 
+@get("/livez", cache_control=None, name="livez", sync_to_thread=False)
+def livez() -> Response:
+    """The process answers (no database): what a load balancer asks before sending it
+    traffic. With the database down every instance stays in rotation and people get the
+    portal's own plain 503 page, not the balancer's empty error. /healthz (the database
+    too) is for deployment checks."""
+    return Response({"status": "ok"})
+
+
 @get("/healthz", cache_control=None, name="healthz")
 async def healthz(db: NamedDependency[AsyncSession]) -> Response:
     try:
@@ -110,4 +119,4 @@ async def healthz(db: NamedDependency[AsyncSession]) -> Response:
     return Response({"status": "ok"})
 
 
-route_handlers = [start, contact, accessibility, cookies, choose_language, healthz]
+route_handlers = [start, contact, accessibility, cookies, choose_language, livez, healthz]

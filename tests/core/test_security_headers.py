@@ -34,7 +34,11 @@ def assert_browser_headers(response, csp: str = CSP, production: bool = False) -
     permissions = headers["permissions-policy"]
     for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
         assert f"{feature}=()" in permissions
-    assert "HX-Request" in headers["vary"]
+    if response.request.url.path.startswith("/static/") and response.status_code == 200:
+        # The same bytes for everyone: shared caches keep one copy (no Vary on the cookie).
+        assert "Cookie" not in headers.get("vary", "")
+    else:
+        assert "HX-Request" in headers["vary"] and "Cookie" in headers["vary"]
     if production:
         hsts = headers["strict-transport-security"]
         assert "includeSubDomains" in hsts

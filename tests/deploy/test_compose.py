@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portal.config import from_env
+from portal.config import PLACEHOLDER, ConfigError, from_env
 from tests.processes import ROOT, free_port
 
 VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
@@ -41,10 +41,30 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return VARIABLE.sub(one, text)
 
 
+def _example(filled: bool) -> dict[str, str]:
+    """deploy/example.env; `filled`: every placeholder replaced, as the operator must."""
+    values = _dotenv(ROOT / "deploy" / "example.env")
+    if filled:
+        values = {key: (f"operator-chose-this-{key.lower()}-" + "x" * 32
+                        if value.startswith(PLACEHOLDER) else value)
+                  for key, value in values.items()}
+    return values
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
-    return yaml.safe_load(_fill((ROOT / "compose.yaml").read_text(),
-                                _dotenv(ROOT / "deploy" / "example.env")))
+    return yaml.safe_load(_fill((ROOT / "compose.yaml").read_text(), _example(filled=True)))
+
+
+def test_the_example_as_it_is_refuses_to_start() -> None:
+    """The placeholders are public: production names each one still there."""
+    unfilled = yaml.safe_load(_fill((ROOT / "compose.yaml").read_text(), _example(filled=False)))
+    [app, *_] = _apps(unfilled).values()
+    with pytest.raises(ConfigError) as refused:
+        from_env({k: str(v) for k, v in app["environment"].items()})
+    for name in ("PORTAL_SECRET_KEY", "PORTAL_DATABASE_URL", "PORTAL_CITIZEN_CLIENT_SECRET",
+                 "PORTAL_STAFF_CLIENT_SECRET"):
+        assert name in str(refused.value)
 
 
 def _apps(compose: dict) -> dict[str, dict]:
@@ -66,7 +86,7 @@ def test_the_example_settings_start_in_production(compose) -> None:
 
 
 def test_a_missing_secret_stops_compose_before_anything_starts() -> None:
-    values = _dotenv(ROOT / "deploy" / "example.env")
+    values = _example(filled=True)
     del values["PORTAL_SECRET_KEY"]
     with pytest.raises(KeyError, match="PORTAL_SECRET_KEY"):
         _fill((ROOT / "compose.yaml").read_text(), values)
@@ -82,7 +102,7 @@ def test_instances_start_after_the_migration_and_the_balancer_knows_them(compose
     upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile).group(1).split()
     port = (ROOT / "Containerfile").read_text().split("PORTAL_PORT=")[1].split()[0]
     assert sorted(upstreams) == sorted(f"{name}:{port}" for name in apps)
-    assert "health_uri /healthz" in caddyfile
+    assert "health_uri /livez" in caddyfile
 
 
 def test_the_health_command_fails_when_nothing_answers(tmp_path: Path) -> None:

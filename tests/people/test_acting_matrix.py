@@ -76,7 +76,7 @@ ABROAD_UNIT = "fi-vasa-hs"
 
 # Routes anyone may use that are not about a person (the first matrix has their rows),
 # and prefixes that are not citizen routes at all.
-PUBLIC = {"/kontakt", "/tillganglighet", "/kakor", "/sprak/{code:str}", "/healthz", "/csp-rapport",
+PUBLIC = {"/kontakt", "/tillganglighet", "/kakor", "/sprak/{code:str}", "/healthz", "/livez", "/csp-rapport",
           "/utloggad", "/session-slut", "/session/forlang"}
 NOT_CITIZEN_PREFIXES = ("/personal", "/auth/", "/dev-idp/", "/static/")
 START = "/"
