@@ -65,9 +65,9 @@ DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 PLAN_UNIT_NAME = "Kalmar vårdcentral"
 FOLLOW_UP = {"date": "2026-12-08", "time": "10:00", "place": "Hemma"}
-# In every published plan the benchmark signs in to: Viola's (the demo story) and the
-# generated ones (bench/generate.py).
-PLAN_MARK = "Jag vill bo kvar hemma"
+# In every published plan as templates/plans/_body.html shows it (any person, either
+# language variant): its first section.
+PLAN_MARK = 'aria-labelledby="important-title"'
 CITIZEN_PAGES = ["/", "/plan", "/samtycke", "/samtycke/historik", "/arenden", "/meddelanden"]
 STAFF_PAGES = ["/personal/inkorg"]
 # htmx swaps the pages make with GET (templates: hx-get): (who, path).
@@ -294,6 +294,17 @@ def find_form(html: str, action_suffix: str):
     return form
 
 
+def choose_at_provider(client: httpx.Client, action: str, data: dict, who: str) -> None:
+    """Post the development provider's choice of `who` and follow its callback into the
+    portal; BenchError when either step fails (`who` names them in the message)."""
+    choice = client.post(action, data=data)
+    if choice.status_code not in (302, 303):
+        raise BenchError(f"the provider answered {choice.status_code} to the choice of {who}")
+    callback = client.get(choice.headers["location"])
+    if callback.status_code not in (302, 303) or "/auth/login" in callback.headers.get("location", ""):
+        raise BenchError(f"the login callback for {who} failed ({callback.status_code})")
+
+
 def login(client: httpx.Client, kind: str, who: str) -> None:
     """portal -> development provider -> the person's button -> callback, like tests/conftest.py."""
     start = client.get(f"/auth/login/{kind}")
@@ -310,12 +321,7 @@ def login(client: httpx.Client, kind: str, who: str) -> None:
     if not buttons:
         raise BenchError(f"{who} is not offered by the development provider")
     data["who"] = buttons[0]["value"]
-    choice = client.post(form.get("action"), data=data)
-    if choice.status_code not in (302, 303):
-        raise BenchError(f"the provider answered {choice.status_code} to the choice of {who}")
-    callback = client.get(choice.headers["location"])
-    if callback.status_code not in (302, 303) or "/auth/login" in callback.headers.get("location", ""):
-        raise BenchError(f"the login callback for {who} failed ({callback.status_code})")
+    choose_at_provider(client, form.get("action"), data, who)
 
 
 def submit(client: httpx.Client, html: str, action_suffix: str, **overrides) -> httpx.Response:
@@ -482,12 +488,7 @@ def login_as(client: httpx.Client, kind: str, who_id: str) -> None:
     data = {name: values[0] for name, values in form_values(form).items()
             if form.select_one(f'input[type=hidden][name="{name}"]')}
     data["who"] = who_id
-    choice = client.post(form.get("action"), data=data)
-    if choice.status_code not in (302, 303):
-        raise BenchError(f"the provider answered {choice.status_code} to {kind} {who_id}")
-    callback = client.get(choice.headers["location"])
-    if callback.status_code not in (302, 303) or "/auth/login" in callback.headers.get("location", ""):
-        raise BenchError(f"the login callback for {kind} {who_id} failed ({callback.status_code})")
+    choose_at_provider(client, form.get("action"), data, f"{kind} {who_id}")
 
 
 def reset_login_rate_limit(redis_url: str) -> None:
