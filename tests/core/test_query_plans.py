@@ -19,7 +19,6 @@ and `alembic_version`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -30,10 +29,9 @@ from litestar.testing import TestClient
 from sqlalchemy import event
 
 from portal.config import Settings
-from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.migrate import upgrade
 from portal.people.demo import load_demo
-from tests.conftest import BASE_URL, PG_ENV, _postgres_database, build_app
+from tests.conftest import BASE_URL, PG_ENV, _postgres_database, build_app, run_db
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV),
                                 reason=f"query plans are PostgreSQL's: set {PG_ENV}")
@@ -60,14 +58,7 @@ def big_database():
     for url in _postgres_database(os.environ[PG_ENV]):
         upgrade(url)
 
-        async def demo(url=url):
-            engine = make_async_engine(url)
-            async with make_sessionmaker(engine)() as db:
-                await load_demo(db)
-                await db.commit()
-            await engine.dispose()
-
-        asyncio.run(demo())
+        run_db(url, load_demo)
         # Units with a realistic share of everyone (1/30, not 1/4): the planner picks a
         # whole-table scan when a third of the rows match, which no real unit has.
         generate(url, GENERATED, seed=7, per_unit=30)
@@ -233,16 +224,7 @@ def test_the_worker_round_finds_every_slipped_follow_up_through_an_index(big_app
         return await check_follow_ups(db, now)
 
     def run(work):
-        async def go():
-            engine = make_async_engine(big_database)
-            try:
-                async with make_sessionmaker(engine)() as db:
-                    result = await work(db)
-                    await db.commit()
-                    return result
-            finally:
-                await engine.dispose()
-        return asyncio.run(go())
+        return run_db(big_database, work)
 
     expected, found = run(old_rule_and_new)
     assert len(expected) >= 10 and found == expected
@@ -274,15 +256,7 @@ def test_the_generated_data_is_what_the_app_would_have_written(big_database):
     from portal.audit.service import verify_chains
     from portal.people.demo import PEOPLE
 
-    async def chains():
-        engine = make_async_engine(big_database)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                return await verify_chains(db)
-        finally:
-            await engine.dispose()
-
-    assert asyncio.run(chains()) == []
+    assert run_db(big_database, verify_chains) == []
     demo = {number for _, _, _, number, _, _ in PEOPLE.values()}
     ids = _rows(big_database, "SELECT national_id, country FROM person")
     assert len(ids) >= GENERATED and len({n for n, _ in ids}) == len(ids)

@@ -17,7 +17,6 @@ is why the test sends refused forms again rather than asserting on them alone.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -35,10 +34,10 @@ from portal.audit.service import Actor
 from portal.config import Settings
 from portal.consent.models import ConsentAct
 from portal.consent.services import scoped_key
-from portal.core.db import DB_CONNECT_TIMEOUT, make_async_engine, make_sessionmaker
+from portal.core.db import DB_CONNECT_TIMEOUT
 from portal.core.migrate import upgrade
 from portal.people.demo import load_demo
-from tests.conftest import BASE_URL, Page, build_app
+from tests.conftest import BASE_URL, Page, build_app, run_db
 from tests.consent.helpers import consent_form, sign_in, withdraw_forms
 from tests.core.test_error_pages import assert_plain, loopback_app
 from tests.factories import db_run, new_person
@@ -63,13 +62,7 @@ def private_postgres():
         url = server.url.rsplit("/", 1)[0] + "/portal"
         upgrade(url)
 
-        async def demo():
-            engine = make_async_engine(url)
-            async with make_sessionmaker(engine)() as db:
-                await load_demo(db, stories=False)
-            await engine.dispose()
-
-        asyncio.run(demo())
+        run_db(url, lambda db: load_demo(db, stories=False))
         yield server, url
     finally:
         server.close()
