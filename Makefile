@@ -14,7 +14,7 @@ E2E_XDIST := -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
 COMMA := ,
-.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load faults
+.PHONY: help install run test unit e2e lint audit browser i18n-extract i18n-update i18n-compile i18n-check demo migrate bench bench-load bench-profile faults
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -86,3 +86,6 @@ bench: install ## server-time benchmarks
 
 bench-load: install ## requests/s, latency, page weight over HTTP at 1 000 and 100 000 persons (BENCH_ARGS="--tree DIR --sizes N,M")
 	$(PY) -m bench.load $(or $(BENCH_ARGS),--sizes 1000$(COMMA)100000)
+
+bench-profile: install ## CPU ms per request of the key pages in-process, ratio to reference (b) (BENCH_ARGS="--profile /plan")
+	$(PY) -m bench.profile $(BENCH_ARGS)
