@@ -40,6 +40,7 @@ from portal.core.security import (
     commit_before_sending,
 )
 from portal.core.templating import make_engine
+from portal.fhir import api as fhir_api
 from portal.inbox import routes as inbox_routes
 from portal.messages import routes as message_routes
 from portal.my_data import routes as my_data_routes
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *,
         *my_data_routes.route_handlers,
         *assets.route_handlers,
         *csp_report.route_handlers,
+        *fhir_api.route_handlers,
     ]
     if settings.dev_idp:
         from portal.auth.dev_idp import DevProvider, make_router

@@ -18,12 +18,17 @@ from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.sessions import Session
 from portal.core import i18n
 from portal.core.security import UNSAFE_METHODS, provider_origins, security_headers
+from portal.fhir import outcome as fhir_outcome
 from portal.people.representation import SCOPE_WORDS, Scope
 
 log = logging.getLogger("portal.errors")
 
 
 def _page(request: Request, name: str, status: int, context: dict | None = None) -> Response:
+    if fhir_outcome.is_api_path(request.scope["path"]):
+        # The FHIR API answers machines: an OperationOutcome, never an HTML page (a 404 or
+        # 405 before any of its routes, a body over the size limit).
+        return fhir_outcome.for_status(status)
     state = request.scope.setdefault("state", {})
     settings = request.app.state.settings
     if "session" not in state:

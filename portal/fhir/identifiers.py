@@ -48,3 +48,9 @@ def is_hsa_id(value: str) -> bool:
     """An HSA-id: a country code SE, the organisation number and a local part
     (e.g. SE2321000016-A1B2); staff of Swedish units carry one as employee id."""
     return value.startswith("SE") and "-" in value and value[2:12].isdigit()
+
+
+def unit_system(country: str) -> str:
+    """The system of a unit's `external_id` (portal.people.models.Unit): HSA-id for "SE",
+    the SOTE organisation register for "FI"."""
+    return SE_HSA_ID if country == "SE" else FI_SOTE_ORGANISATION_REGISTER

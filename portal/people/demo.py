@@ -37,6 +37,19 @@ UNITS = [
      "hospital_ward", "FI", "Där du var inlagd på sjukhuset.", "06 213 1333"),
 ]
 
+# The units' national identifiers (portal.fhir.identifiers), made up but well formed: an
+# HSA-id for a Swedish unit (SE + organisation number + local part), an OID of the Finnish
+# organisation register (1.2.246.10.<business id without hyphen>.10.<n>) for a Finnish one.
+EXTERNAL_IDS = {
+    "se-kalmar-vc": "SE2321000016-1A2B",
+    "se-kalmar-soc": "SE2120000829-3C4D",
+    "se-lsk-avd12": "SE2321000016-5E6F",
+    "se-kalmar-hab": "SE2321000016-7G8H",
+    "fi-vasa-hs": "1.2.246.10.32162830.10.1",
+    "fi-vasa-soc": "1.2.246.10.32162830.10.2",
+    "fi-vcs-avd3": "1.2.246.10.32162830.10.3",
+}
+
 # Visiting addresses (besöksadress), made up but plausible: Kalmar and Vasa.
 ADDRESSES = {
     "se-kalmar-vc": "Lasarettsvägen 8, 392 44 Kalmar",
@@ -154,6 +167,8 @@ async def load_demo(db: AsyncSession, stories: bool = True) -> dict[str, str]:
             db.add(unit)
         if unit.address is None:  # also for a database loaded before units had addresses
             unit.address = ADDRESSES.get(code)
+        if unit.external_id is None:  # also for a database loaded before units had them
+            unit.external_id = EXTERNAL_IDS.get(code)
         units[code] = unit
     people: dict[str, Person] = {}
     for key, (given, family, born, number, country, email) in PEOPLE.items():

@@ -34,6 +34,10 @@ class Unit(SQLModel, table=True):
     # Where visitors go (besöksadress), e.g. "Storgatan 14, 392 32 Kalmar". Never shown to a
     # representative of a person with protected personal data, nor in notices or .ics files.
     address: str | None = Field(default=None, max_length=200)
+    # The unit's national identifier (portal.fhir.identifiers.unit_system): an HSA-id in
+    # Sweden, an OID of the SOTE organisation register in Finland. Staff systems name
+    # the unit by it (the FHIR API).
+    external_id: str | None = Field(default=None, unique=True, max_length=64)
 
 
 class Person(SQLModel, table=True):

@@ -1,0 +1,3 @@
+"""publish (issue 13): see portal.fhir.api."""
+
+route_handlers: list = []

@@ -1,0 +1,3 @@
+"""read (issue 13): see portal.fhir.api."""
+
+route_handlers: list = []

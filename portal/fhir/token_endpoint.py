@@ -1,0 +1,3 @@
+"""token_endpoint (issue 13): see portal.fhir.api."""
+
+route_handlers: list = []
