@@ -86,10 +86,10 @@ MASKED = re.compile(rb'(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])'
                     rb'|(?<=data-session-tag=")[0-9a-f]{16}')
 
 
-async def save_html(app, pages: list[str], cookies: dict[str, str], out: Path) -> None:
-    """Each page as Viola (citizen pages) and Anna (every page) in sv and sv_FI, into
-    `out/<who>-<locale><path>.html`, per-request values masked (MASKED)."""
-    out.mkdir(parents=True, exist_ok=True)
+async def pages_html(app, pages: list[str], cookies: dict[str, str]) -> dict[str, bytes]:
+    """Each page as Viola (citizen pages) and Anna (every page) in sv and sv_FI:
+    {"<who>-<locale><path>.html": status line and body}, per-request values masked (MASKED)."""
+    found = {}
     for who, cookie in (("viola", cookies["citizen"]), ("anna", cookies["staff"])):
         for locale in ("sv", "sv_FI"):
             for page in pages:
@@ -97,7 +97,8 @@ async def save_html(app, pages: list[str], cookies: dict[str, str], out: Path) -
                     continue
                 status, body = await call(app, page, f"{cookie}; sip_lang={locale}")
                 name = f"{who}-{locale}{page.replace('/', '_') or '_'}.html"
-                (out / name).write_bytes(b"%d\n" % status + MASKED.sub(b"*", body))
+                found[name] = b"%d\n" % status + MASKED.sub(b"*", body)
+    return found
 
 
 def _seed_module():
@@ -190,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
                 reference = create_reference()
                 redis.Redis.from_url(args.redis_url).set("bench:reference:session", b"x" * 300)
                 pages = [p for p in args.pages.split(",") if p]
+                html: dict[str, bytes] = {}
 
                 async def measure() -> list[tuple[str, float]]:
                     await reference.on_startup[0]()
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                             who = "staff" if page.startswith("/personal") else "citizen"
                             rows.append((page, await cpu_per_request(app, page, cookies[who], args.requests)))
                         if args.save_html:
-                            await save_html(app, pages, cookies, args.save_html)
+                            html.update(await pages_html(app, pages, cookies))
                         if args.profile and args.cprofile:
                             import cProfile
                             import pstats
@@ -222,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                         await reference.on_shutdown[0]()
 
                 rows = client.blocking_portal.call(measure)
+                if args.save_html:
+                    args.save_html.mkdir(parents=True, exist_ok=True)
+                    for name, content in html.items():
+                        (args.save_html / name).write_bytes(content)
     finally:
         drop()
         redis.Redis.from_url(args.redis_url).flushdb()
