@@ -83,7 +83,8 @@ async def cpu_per_request(app, path: str, cookie: str, requests: int) -> float:
 # Per-request values (nonce, CSRF token, session tag) and the throwaway database's
 # random ids: every run of 20 or more URL-safe characters (a class name too, alike).
 MASKED = re.compile(rb'(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])'
-                    rb'|(?<=data-session-tag=")[0-9a-f]{16}')
+                    rb'|(?<=data-session-tag=")[0-9a-f]{16}'  # and a request's reference:
+                    rb'|\b[0-9A-Z]{4}-[0-9A-Z]{4}\b')
 
 
 async def pages_html(app, pages: list[str], cookies: dict[str, str]) -> dict[str, bytes]:
