@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    pass_eval_context,
+    select_autoescape,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 from markupsafe import Markup, escape
 
@@ -172,6 +179,7 @@ def make_environment(auto_reload: bool = True) -> Environment:
         pgettext=lambda context, message: i18n.active().pgettext(context, message),
         newstyle=True,
     )
+    env.globals["gettext"] = translated
     env.globals.update(
         form_token=csrf_token,
         form_fields=form_fields,
@@ -203,6 +211,34 @@ def make_environment(auto_reload: bool = True) -> Environment:
 # Paths kept per app (url_for below); past this many, the cache starts again: links
 # with ids (a plan's, a request's) must not grow it without end.
 URL_CACHE_SIZE = 4096
+
+
+# (catalog, autoescape, message) -> the text {% trans %} shows, for messages without
+# variables: the same for the catalog's life (a page's shell has some forty).
+_TRANSLATED: dict[tuple, str] = {}
+TRANSLATED_CACHE_SIZE = 10_000
+
+
+@pass_eval_context
+def translated(eval_ctx, message: str, **variables) -> str:
+    """Jinja's newstyle `gettext` (jinja2.ext: the active catalog's text, Markup where the
+    template autoescapes, always `% variables`, so `%%` is a percent sign), with the
+    result of a message without variables kept per catalog (i18n.active(): a reload
+    makes a new catalog, so nothing stale is shown)."""
+    catalog = i18n.active()
+    if not variables:
+        key = (catalog, eval_ctx.autoescape, message)
+        text = _TRANSLATED.get(key)
+        if text is None:
+            if len(_TRANSLATED) >= TRANSLATED_CACHE_SIZE:  # `_(a variable)`: kept bounded
+                _TRANSLATED.clear()
+            text = _TRANSLATED[key] = _format(catalog.gettext(message), eval_ctx.autoescape, {})
+        return text
+    return _format(catalog.gettext(message), eval_ctx.autoescape, variables)
+
+
+def _format(text: str, autoescape: bool, variables: dict) -> str:
+    return (Markup(text) if autoescape else text) % variables
 
 
 @pass_context
