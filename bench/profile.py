@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,28 @@ async def cpu_per_request(app, path: str, cookie: str, requests: int) -> float:
     return (time.process_time() - start) * 1000 / requests
 
 
+# Per-request values (nonce, CSRF token, session tag) and the throwaway database's
+# random ids: every run of 20 or more URL-safe characters (a class name too, alike).
+MASKED = re.compile(rb'(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])'
+                    rb'|(?<=data-session-tag=")[0-9a-f]{16}'  # and a request's reference:
+                    rb'|\b[0-9A-Z]{4}-[0-9A-Z]{4}\b')
+
+
+async def pages_html(app, pages: list[str], cookies: dict[str, str]) -> dict[str, bytes]:
+    """Each page as Viola (citizen pages) and Anna (every page) in sv and sv_FI:
+    {"<who>-<locale><path>.html": status line and body}, per-request values masked (MASKED)."""
+    found = {}
+    for who, cookie in (("viola", cookies["citizen"]), ("anna", cookies["staff"])):
+        for locale in ("sv", "sv_FI"):
+            for page in pages:
+                if who == "viola" and page.startswith("/personal"):
+                    continue
+                status, body = await call(app, page, f"{cookie}; sip_lang={locale}")
+                name = f"{who}-{locale}{page.replace('/', '_') or '_'}.html"
+                found[name] = b"%d\n" % status + MASKED.sub(b"*", body)
+    return found
+
+
 def _seed_module():
     import importlib.util
 
@@ -114,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", type=int, metavar="N", default=0,
                         help="with --profile: cProfile's N costliest functions (own time) instead")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--save-html", type=Path, metavar="DIR",
+                        help="save each page as Viola and Anna in both variants, with per-request "
+                             "values (nonce, CSRF token, session tag) masked: diff two trees' "
+                             "DIRs to show a change kept the HTML")
     args = parser.parse_args(argv)
 
     if args.tree and args.tree.resolve() != TREE:
@@ -165,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 reference = create_reference()
                 redis.Redis.from_url(args.redis_url).set("bench:reference:session", b"x" * 300)
                 pages = [p for p in args.pages.split(",") if p]
+                html: dict[str, bytes] = {}
 
                 async def measure() -> list[tuple[str, float]]:
                     await reference.on_startup[0]()
@@ -173,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                         for page in pages:
                             who = "staff" if page.startswith("/personal") else "citizen"
                             rows.append((page, await cpu_per_request(app, page, cookies[who], args.requests)))
+                        if args.save_html:
+                            html.update(await pages_html(app, pages, cookies))
                         if args.profile and args.cprofile:
                             import cProfile
                             import pstats
@@ -195,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                         await reference.on_shutdown[0]()
 
                 rows = client.blocking_portal.call(measure)
+                if args.save_html:
+                    args.save_html.mkdir(parents=True, exist_ok=True)
+                    for name, content in html.items():
+                        (args.save_html / name).write_bytes(content)
     finally:
         drop()
         redis.Redis.from_url(args.redis_url).flushdb()

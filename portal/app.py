@@ -200,7 +200,8 @@ def create_app(settings: Settings | None = None, *,
         before_request=check_csrf,
         exception_handlers=errors.handlers,
         after_request=commit_before_sending,
-        template_config=TemplateConfig(instance=make_engine()),
+        # Templates change with a release, not under a running production process.
+        template_config=TemplateConfig(instance=make_engine(auto_reload=not settings.production)),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=hosts) if hosts != ["*"] else None,
         # Pages: brotli (quality 5, fast) or gzip, from 1 KB up; static files come
         # compressed at the best quality once (portal.core.assets).

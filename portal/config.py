@@ -90,6 +90,9 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     idle_timeout: int = 20 * 60
     idle_warning: int = 2 * 60
+    # Seconds: an unchanged signed-in session's activity time is written at most this
+    # often, so a session ends up to this much after idle_timeout (portal.auth.sessions).
+    session_seen_precision: int = 30
     absolute_timeout: int = 8 * 60 * 60
     reauth_max_age: int = 5 * 60
     login_rate_limit: int = 20  # callbacks per client address and minute

@@ -3,6 +3,16 @@
 Litestar's own server-side session does not rotate its id at login, so the
 portal keeps its own small one over a Litestar `Store` (Redis in production,
 files or memory locally). The cookie carries only a random id.
+
+Activity time (`_seen`, Unix seconds) and its precision: an authenticated request
+counts as activity, but an otherwise unchanged session is written back only when its
+`_seen` is `Settings.session_seen_precision` (P, 30 s) old or more: one Redis SET per
+person per P seconds, not one per request. So `_seen` may lag the last request by up
+to P, and load() ends a session idle for more than `idle_timeout + P`: the session
+ends between `idle_timeout` and `idle_timeout + P` seconds after the last request,
+never earlier (session-timeout.js counts `idle_timeout` in
+the browser, so its warning and its end come first). A changed session (login,
+rotation, a flash, a CSRF token, a locale) is always saved at once.
 """
 
 from __future__ import annotations
@@ -94,6 +104,11 @@ class Session:
         self.data = {}
         self.modified = True
 
+    def seen_is_stale(self, precision: float) -> bool:
+        """Whether the stored activity time (`_seen`, Unix s) is `precision` seconds old
+        or more now, so this request must write it again (module docstring)."""
+        return time.time() - self.data.get("_seen", 0) >= precision
+
     @property
     def authenticated(self) -> bool:
         return bool(self.data.get("user_id"))
@@ -135,7 +150,8 @@ class SessionMiddleware:
             return Session(None)
         data = json.loads(raw)
         now = time.time()
-        idle = now - data.get("_seen", 0) > self.settings.idle_timeout
+        idle = now - data.get("_seen", 0) > (self.settings.idle_timeout
+                                             + self.settings.session_seen_precision)
         too_old = now - data.get("_created", 0) > self.settings.absolute_timeout
         if idle or too_old:
             await self.store.delete(f"session:{session_id}")
@@ -193,9 +209,11 @@ class SessionMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                # An authenticated request counts as activity; save it so the
-                # idle clock restarts. Anonymous sessions are saved only when changed.
-                if session.modified or session.authenticated:
+                # An authenticated request counts as activity: the idle clock restarts,
+                # written when `_seen` is session_seen_precision old (module docstring).
+                # Anonymous sessions are saved only when changed.
+                if session.modified or (session.authenticated and session.seen_is_stale(
+                        self.settings.session_seen_precision)):
                     await self._save_after_the_work(session)
                 if session.id != original_id or (cookie_id and session.id is None):
                     header = self.cookie(session).to_header(header="")

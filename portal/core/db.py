@@ -6,10 +6,11 @@ The app uses an async engine; Alembic and commands use a sync one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -63,9 +64,38 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 # Seconds to wait for PostgreSQL to accept a new connection (it takes milliseconds; the
 # least psycopg allows is 2). Without it, a database host that is down without refusing
 # (a failover, a dropped route) holds each request for minutes; with it the request
-# gets the plain 503 page (core.errors). pool_pre_ping replaces a pooled connection that
-# a restart has cut, so the first request after a restart is not lost.
+# gets the plain 503 page (core.errors). A pooled connection that a restart has cut is
+# replaced before use (_ping_idle_connections), so the first request after a restart
+# is not lost.
 DB_CONNECT_TIMEOUT = 3
+
+# Seconds a pooled connection may have rested before it is pinged at checkout.
+PING_AFTER_IDLE = 1.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, but only for a connection that has rested in the
+    pool for PING_AFTER_IDLE seconds or more: pre_ping's round trip (a SELECT 1) on every
+    checkout cost each request as much as its own query. A connection given back less
+    than a second ago was alive then; one cut within that second is a request met by
+    the outage itself, which answers the plain 503 and has SQLAlchemy replace every
+    pooled connection (a disconnect invalidates the pool), as a failed ping does here
+    (InvalidatePoolError: the pool then connects anew, or raises as on any connect).
+    New connections are not pinged (pool_pre_ping's rule too)."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record) -> None:
+        record.info["rested_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection, record, _proxy) -> None:
+        rested_from = record.info.get("rested_from")
+        if rested_from is None or time.monotonic() - rested_from < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(str(error)) from error
 
 
 def _connect_args(url: str) -> dict:
@@ -75,8 +105,9 @@ def _connect_args(url: str) -> dict:
 
 
 def make_sync_engine(url: str) -> Engine:
-    engine = create_engine(sync_url(url), pool_pre_ping=True, hide_parameters=True,
+    engine = create_engine(sync_url(url), hide_parameters=True,
                            connect_args=_connect_args(url))
+    _ping_idle_connections(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -84,8 +115,9 @@ def make_sync_engine(url: str) -> Engine:
 
 def make_async_engine(url: str) -> AsyncEngine:
     # hide_parameters: error messages never carry a national id or a message text.
-    engine = create_async_engine(async_url(url), pool_pre_ping=True, hide_parameters=True,
+    engine = create_async_engine(async_url(url), hide_parameters=True,
                                  connect_args=_connect_args(url))
+    _ping_idle_connections(engine.sync_engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

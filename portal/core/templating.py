@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    pass_eval_context,
+    select_autoescape,
+)
 from litestar.plugins.jinja import JinjaTemplateEngine as Engine
 from markupsafe import Markup, escape
 
@@ -151,8 +158,11 @@ def current_locale() -> str:
     return i18n.current_locale.get()
 
 
-def make_environment() -> Environment:
+def make_environment(auto_reload: bool = True) -> Environment:
+    """The Jinja environment; `auto_reload` checks each template's file for changes on
+    every render (a stat per template): for development only."""
     env = Environment(
+        auto_reload=auto_reload,
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
@@ -169,6 +179,7 @@ def make_environment() -> Environment:
         pgettext=lambda context, message: i18n.active().pgettext(context, message),
         newstyle=True,
     )
+    env.globals["gettext"] = translated
     env.globals.update(
         form_token=csrf_token,
         form_fields=form_fields,
@@ -197,22 +208,66 @@ def make_environment() -> Environment:
     return env
 
 
+# Paths kept per app (url_for below); past this many, the cache starts again: links
+# with ids (a plan's, a request's) must not grow it without end.
+URL_CACHE_SIZE = 4096
+
+
+# (catalog, autoescape, message) -> the text {% trans %} shows, for messages without
+# variables: the same for the catalog's life (a page's shell has some forty).
+_TRANSLATED: dict[tuple, str] = {}
+TRANSLATED_CACHE_SIZE = 10_000
+
+
+@pass_eval_context
+def translated(eval_ctx, message: str, **variables) -> str:
+    """Jinja's newstyle `gettext` (jinja2.ext: the active catalog's text, Markup where the
+    template autoescapes, always `% variables`, so `%%` is a percent sign), with the
+    result of a message without variables kept per catalog (i18n.active(): a reload
+    makes a new catalog, so nothing stale is shown)."""
+    catalog = i18n.active()
+    if not variables:
+        key = (catalog, eval_ctx.autoescape, message)
+        text = _TRANSLATED.get(key)
+        if text is None:
+            if len(_TRANSLATED) >= TRANSLATED_CACHE_SIZE:  # `_(a variable)`: kept bounded
+                _TRANSLATED.clear()
+            text = _TRANSLATED[key] = _format(catalog.gettext(message), eval_ctx.autoescape, {})
+        return text
+    return _format(catalog.gettext(message), eval_ctx.autoescape, variables)
+
+
+def _format(text: str, autoescape: bool, variables: dict) -> str:
+    return (Markup(text) if autoescape else text) % variables
+
+
 @pass_context
 def url_for(ctx, route_name: str, **path_parameters) -> str:
-    """Litestar's `url_for`, with the paths of routes without parameters kept once
-    per app: the menu alone asks for a dozen on every page, and `route_reverse` costs
-    more than the rest of a menu link. Raises NoRouteMatchFoundException as Litestar's."""
+    """Litestar's `url_for`, with each (route, parameters)'s path kept once per app:
+    the shell alone asks for some thirty on every page (menu, language switch,
+    footer), and `route_reverse` costs more than the rest of a link. The path is
+    the same function of its route and parameters for the app's life. Raises
+    NoRouteMatchFoundException as Litestar's (nothing is kept then)."""
     app = ctx["request"].app
-    if path_parameters:
+    urls = app.state.get("urls")
+    if urls is None:
+        urls = app.state["urls"] = {}  # per app: tests build many
+    key = (route_name, *path_parameters.items()) if path_parameters else route_name
+    try:
+        return urls[key]
+    except KeyError:
+        pass
+    except TypeError:  # a parameter that cannot be a key
         return app.route_reverse(route_name, **path_parameters)
-    urls = app.state.setdefault("plain_urls", {})  # per app: tests build many
-    path = urls.get(route_name)
-    if path is None:
-        path = urls[route_name] = app.route_reverse(route_name)
+    path = app.route_reverse(route_name, **path_parameters)
+    if len(urls) >= URL_CACHE_SIZE:
+        urls.clear()
+    urls[key] = path
     return path
 
 
-def make_engine() -> Engine:
-    engine = Engine.from_environment(make_environment())
+def make_engine(auto_reload: bool = True) -> Engine:
+    """Litestar's Jinja engine over make_environment(auto_reload) with url_for."""
+    engine = Engine.from_environment(make_environment(auto_reload))
     engine.register_template_callable(key="url_for", template_callable=url_for)
     return engine

@@ -200,7 +200,7 @@ def test_idle_session_ends_on_the_server(client, app, settings, page):
     login(client, "viola")
     session_id = client.cookies.get(COOKIE)
     data = stored(client, app, session_id)
-    data["_seen"] = time.time() - settings.idle_timeout - 5
+    data["_seen"] = time.time() - settings.idle_timeout - settings.session_seen_precision - 5
     restore(client, app, session_id, data)
 
     response = client.get("/vem", follow_redirects=False)
@@ -222,7 +222,7 @@ def test_idle_session_htmx_request_is_told_where_to_go(client, app, settings):
     login(client, "viola")
     session_id = client.cookies.get(COOKIE)
     data = stored(client, app, session_id)
-    data["_seen"] = time.time() - settings.idle_timeout - 5
+    data["_seen"] = time.time() - settings.idle_timeout - settings.session_seen_precision - 5
     restore(client, app, session_id, data)
 
     response = client.get("/vem", headers={"HX-Request": "true"}, follow_redirects=False)
@@ -247,17 +247,94 @@ def test_absolute_timeout_ends_even_an_active_session(client, app, settings):
 
 
 def test_idle_timeout_on_the_real_clock(settings):
-    """No store tricks: a short idle timeout, and a person who waits too long."""
-    app = build_app(settings.with_(idle_timeout=2))
+    """No store tricks: a short idle timeout, and a person who waits too long (past the
+    timeout and its precision: the session ends within that, never before the timeout)."""
+    app = build_app(settings.with_(idle_timeout=2, session_seen_precision=1))
     with TestClient(app, base_url=BASE_URL) as client:
         login(client, "viola")
         assert Page(client.get("/")).h1 == "Hej Viola!"
-        time.sleep(2.2)
+        time.sleep(1.9)
+        assert Page(client.get("/vem")).h1 == "Byt person", "not ended before the timeout"
+        time.sleep(3.2)
         response = client.get("/vem", follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == "/session-slut"
         assert Page(client.get("/session-slut")).h1 == "Du har loggats ut"
         assert Page(client.get("/")).h1 == "Välkommen till SIP-portalen"
+
+
+# --- activity time: written at most every session_seen_precision seconds -------------
+
+
+def _seen_ago(client, app, session_id: str, seconds: float) -> float:
+    """Set the stored activity time `seconds` back; the value written."""
+    data = stored(client, app, session_id)
+    data["_seen"] = time.time() - seconds
+    restore(client, app, session_id, data)
+    return data["_seen"]
+
+
+def test_an_unchanged_session_is_not_rewritten_within_the_precision(client, app, settings):
+    login(client, "viola")
+    csrf_of(client)  # the CSRF token exists: the next pages change nothing
+    session_id = client.cookies.get(COOKIE)
+    recent = _seen_ago(client, app, session_id, settings.session_seen_precision - 10)
+    assert Page(client.get("/vem")).h1 == "Byt person"
+    assert client.get("/plan").status_code == 200
+    assert stored(client, app, session_id)["_seen"] == recent, "no write per request"
+
+    _seen_ago(client, app, session_id, settings.session_seen_precision + 1)
+    assert Page(client.get("/vem")).h1 == "Byt person"
+    assert stored(client, app, session_id)["_seen"] >= time.time() - 5, "activity written"
+
+
+def test_idle_ends_only_past_the_timeout_and_its_precision(client, app, settings):
+    """`_seen` may lag the last request by the precision: a session whose `_seen` is
+    older than the timeout but within the precision lives on; beyond it, it ends."""
+    login(client, "viola")
+    session_id = client.cookies.get(COOKIE)
+    _seen_ago(client, app, session_id,
+              settings.idle_timeout + settings.session_seen_precision - 5)
+    assert Page(client.get("/vem")).h1 == "Byt person"
+    assert stored(client, app, session_id)["_seen"] >= time.time() - 5
+
+    _seen_ago(client, app, session_id,
+              settings.idle_timeout + settings.session_seen_precision + 1)
+    response = client.get("/vem", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/session-slut"
+    assert stored(client, app, session_id) is None
+
+
+def test_a_changed_session_is_saved_at_once_within_the_precision(client, app, settings):
+    login(client, "viola")
+    session_id = client.cookies.get(COOKIE)
+    # A new CSRF token (the stored one removed: the next form makes one).
+    data = stored(client, app, session_id)
+    data.pop("csrf", None)
+    data["_seen"] = recent = time.time() - 5
+    restore(client, app, session_id, data)
+    token = Page(client.get("/")).csrf()
+    after = stored(client, app, session_id)
+    assert after["csrf"] == token and after["_seen"] > recent
+
+    # A flash (a form's receipt), shown on the next page, within the precision.
+    form = Page(client.get("/installningar")).select_one('form[action="/installningar"]')
+    data = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    data.update(channel="email", email="viola@example.invalid")
+    recent = _seen_ago(client, app, session_id, 5)
+    posted = client.post("/installningar", data=data, follow_redirects=False)
+    assert posted.status_code == 303
+    assert stored(client, app, session_id)["flashes"]
+    assert stored(client, app, session_id)["_seen"] > recent
+    assert "Dina inställningar är sparade." in client.get(posted.headers["location"]).text
+    assert "flashes" not in stored(client, app, session_id), "the shown flash is gone"
+
+    # A choice (the language variant) within the precision.
+    recent = _seen_ago(client, app, session_id, 5)
+    client.get("/sprak/sv-FI", params={"next": "/vem"})
+    assert stored(client, app, session_id)["locale"] == "sv_FI"
+    assert stored(client, app, session_id)["_seen"] > recent
 
 
 # --- keep-alive -----------------------------------------------------------------------
@@ -388,7 +465,7 @@ def _signed_in_then_idle_too_long(client, app, settings) -> str:
     token = csrf_of(client)
     session_id = client.cookies.get(COOKIE)
     data = stored(client, app, session_id)
-    data["_seen"] = time.time() - settings.idle_timeout - 5
+    data["_seen"] = time.time() - settings.idle_timeout - settings.session_seen_precision - 5
     restore(client, app, session_id, data)
     return token
 

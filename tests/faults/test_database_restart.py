@@ -34,7 +34,7 @@ from portal.audit.service import Actor
 from portal.config import Settings
 from portal.consent.models import ConsentAct
 from portal.consent.services import scoped_key
-from portal.core.db import DB_CONNECT_TIMEOUT
+from portal.core.db import DB_CONNECT_TIMEOUT, PING_AFTER_IDLE
 from portal.core.migrate import upgrade
 from portal.people.demo import load_demo
 from tests.conftest import BASE_URL, Page, build_app, run_db
@@ -176,6 +176,20 @@ def test_restarts_during_consent_posts_lose_nothing_and_invent_nothing(client,
     # The outage was real: posts met it, and were saved once the database was back.
     assert refused & saved.keys()
     assert len(saved) >= 4
+
+
+def test_a_quiet_restart_costs_nobody_an_error(client, private_postgres):
+    """A restart while nobody is using the portal cuts every pooled connection; the next
+    request finds its connection rested (PING_AFTER_IDLE), pings it, and gets a new one:
+    a page, not the 503 (it is, without the ping)."""
+    server, _ = private_postgres
+    person = new_person(client, units=UNITS)
+    sign_in(client, person)
+    assert client.get("/samtycke").status_code == 200
+    server.restart_fast()
+    time.sleep(PING_AFTER_IDLE + 0.2)
+    assert client.get("/samtycke").status_code == 200
+    assert client.get("/plan").status_code == 200
 
 
 def test_a_post_whose_commit_is_cut_off_says_nothing_was_saved(client):
