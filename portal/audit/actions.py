@@ -92,7 +92,6 @@ SHOWN: dict[str, Words] = {
     # Staff systems, through the FHIR API (portal.fhir): the actor is the system
     "fhir.consent.read": Words(N_("Hämtade svaret om samtycke till sitt system.")),
     "fhir.careplan.read": Words(N_("Hämtade planen till sitt system.")),
-    "fhir.plan.published": Words(N_("Publicerade en ny version av planen från sitt system.")),
     # This log
     "access_log.viewed": Words(N_("Läste den här loggen.")),
 }

@@ -537,7 +537,7 @@ def with_unit_identifiers(resource: Any, units: dict) -> Any:
 
 def _replace_references(value: Any, by_url: dict[str, Callable[[dict], dict]]) -> Any:
     if isinstance(value, dict):
-        if value.get("reference") in by_url:
+        if isinstance(value.get("reference"), str) and value["reference"] in by_url:
             return by_url[value["reference"]](value)
         return {key: _replace_references(item, by_url) for key, item in value.items()}
     if isinstance(value, list):

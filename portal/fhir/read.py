@@ -60,6 +60,7 @@ tell, and the person was not read.
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -156,8 +157,9 @@ def _unit_consent(act, unit: Unit, status: str, data: PersonData, base_url: str)
 
 
 @get("/Consent", name="fhir_consent_search")
-async def consent_search(request: Request, caller: Caller, db: AsyncSession,
-                         time: RequestTime) -> Response:
+async def consent_search(request: Request, caller: NamedDependency[Caller],
+                         db: NamedDependency[AsyncSession],
+                         time: NamedDependency[RequestTime]) -> Response:
     """The person's current consent for each of the caller's units that concern them
     (see the module's rule); 403 when none does or the person is unknown."""
     caller.require(CONSENT_SCOPE)
@@ -189,8 +191,9 @@ async def consent_search(request: Request, caller: Caller, db: AsyncSession,
 
 
 @get("/CarePlan", name="fhir_careplan_search")
-async def careplan_search(request: Request, caller: Caller, db: AsyncSession,
-                          time: RequestTime) -> Response:
+async def careplan_search(request: Request, caller: NamedDependency[Caller],
+                          db: NamedDependency[AsyncSession],
+                          time: NamedDependency[RequestTime]) -> Response:
     """The current published version of the person's active plan, with its Goals,
     CareTeam and whom it names; 403 unless one of the caller's units has consent."""
     caller.require(CAREPLAN_SCOPE)
