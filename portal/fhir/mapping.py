@@ -522,13 +522,15 @@ def with_patient_identifier(resource: Any, person) -> Any:
     return _replace_references(resource, {target: lambda _: dict(logical)})
 
 
-def with_unit_identifiers(resource: Any, units: dict) -> Any:
+def with_unit_identifiers(resource: Any, units: dict, *, logical: bool = False) -> Any:
     """`resource` (JSON) whose references to the Organizations of `units` (id -> Unit)
     also carry the unit's official identifier and name (`Reference.identifier`,
-    `.display`), so a staff system can match them without the included Organization."""
+    `.display`), so a staff system can match them without the included Organization;
+    `logical`: only those (the Organization is not sent along)."""
     def reference(unit):
         def add(found: dict) -> dict:
-            return _compact({**found, "identifier": unit_identifier(unit), "display": unit.name})
+            kept = {} if logical else found
+            return _compact({**kept, "identifier": unit_identifier(unit), "display": unit.name})
         return add
 
     return _replace_references(resource, {full_url("Organization", fhir_id(unit.id)): reference(unit)

@@ -34,8 +34,9 @@ it may no longer share), so this search does not ask for consent first. Instead:
   no decision while the person has asked for time to think -> "proposed" (dateTime of
   that answer); no decision at all -> no entry (an empty searchset: the unit may not
   share). `Consent.dateTime` is when the decision was made; provision.actor (role
-  IRCP) is the unit; sourceAttachment is the wording the person was shown (IHE Privacy
-  Consent on FHIR style, as in the export: portal.fhir.mapping). Consent.id is
+  IRCP) is the unit, by identifier and name (IHE Privacy Consent on FHIR style, as in
+  the export: portal.fhir.mapping). Not sent: who decided (possibly a guardian, by
+  name), staff's note, the wording shown (the person's own record). Consent.id is
   "<act id>-<unit id>" (one act may decide for several units).
 
 CarePlan
@@ -152,7 +153,7 @@ def _unit_consent(act, unit: Unit, status: str, data: PersonData, base_url: str)
                              if not e["url"].endswith("/consent-note")]
     if not resource["extension"]:
         del resource["extension"]
-    resource = mapping.with_unit_identifiers(resource, {unit.id: unit})
+    resource = mapping.with_unit_identifiers(resource, {unit.id: unit}, logical=True)
     return mapping.with_patient_identifier(resource, data.person)
 
 

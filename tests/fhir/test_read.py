@@ -117,6 +117,7 @@ def test_consent_given_is_active_for_the_calling_unit_only(client, database_url)
     assert actor["identifier"] == {"use": "official", "system": identifiers.SE_HSA_ID,
                                    "value": HSA_VC}
     assert actor["display"] == "Kalmar vårdcentral"
+    assert "reference" not in actor  # a logical reference: no Organization is sent along
     assert consent["patient"] == {"type": "Patient", "identifier": {
         "system": identifiers.SE_PERSONNUMMER, "value": who.national_id}}
     assert consent["dateTime"].startswith(str(date.today().year))
