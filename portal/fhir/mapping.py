@@ -17,7 +17,7 @@ Where each field goes (LOCAL is `<base url>/fhir`, the portal's own systems):
 | Person.birth_date                       | Patient.birthDate                                    |
 | Person.email / phone                    | Patient.telecom (email / phone)                      |
 | Person.protected_identity               | Patient.meta.security v3-Confidentiality "R"         |
-| Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
+| Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code and the official external_id: HSA-id or SOTE OID, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
 | StaffMember                             | Practitioner (identifier: HSA-id, or LOCAL/sid/staff) and PractitionerRole (code.text = title, organization) |
 | Representation (someone acts for them)  | RelatedPerson (relationship v3-RoleCode GUARD or POWATT, .text = appointment, period, extension LOCAL/StructureDefinition/representation-scope) |
 | Plan + PlanVersion (one per version)    | CarePlan (identifier LOCAL/sid/plan = plan id, meta.versionId = number, replaces = the version before, created = published, author = publisher) |

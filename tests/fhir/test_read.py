@@ -279,3 +279,25 @@ def test_errors_are_operation_outcomes(client, database_url, resource):
                           params=[("patient", patient(who)), ("patient", patient(who))]), 400)
     # None of these read the person.
     assert log_rows(client, who.id, f"fhir.{resource.lower()}.read") == []
+
+
+def test_the_searches_run_the_same_statements_however_long_the_history(client, app, database_url):
+    from tests.core.test_query_counts import counting
+
+    who = person_with_consent(client, units=(VC, SOC), consent=(VC,))
+    with_plan(client, who)
+    system = register(database_url, [VC])
+    token = mint(client, system, ["system/Consent.read", "system/CarePlan.read"])
+
+    def statements(resource: str) -> int:
+        with counting(app) as counted:
+            assert search(client, resource, token, patient=patient(who)).status_code == 200
+        return counted.statements
+
+    before = {r: statements(r) for r in ("Consent", "CarePlan")}
+    for _ in range(3):
+        decide_directly(client, who.id, "withdraw", (VC,))
+        decide_directly(client, who.id, "give", (VC, SOC))
+        with_plan(client, who)  # the open plan again: one more version each time
+    assert {r: statements(r) for r in ("Consent", "CarePlan")} == before
+    assert before["Consent"] <= 8 and before["CarePlan"] <= 12, before
