@@ -325,7 +325,48 @@ DEV_IDP: dict[tuple[str, str], Row] = {
     ("/dev-idp/end-session", "GET"): Row("/dev-idp/end-session", same(BAD)),
 }
 
-ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP}
+
+# The FHIR API (issue 13): staff systems with bearer tokens, not browser sessions. Each
+# route has an ApiRow: what each API persona gets (test_api_authorization_matrix), and
+# every browser persona gets 401 (a session cookie is not an access token).
+NO_TOKEN, WRONG_SCOPE, CONSENTED = "no-token", "wrong-scope", "client-with-consent"
+RELATED, UNRELATED = "client-of-a-unit-without-consent", "client-of-another-unit"
+API_PERSONAS = (NO_TOKEN, WRONG_SCOPE, CONSENTED, RELATED, UNRELATED)
+# persona -> the unit its client acts for (Viola consents to Kalmar vårdcentral; the
+# socialtjänst works with her without consent; the Finnish unit does not know her)
+API_UNIT = {WRONG_SCOPE: "se-kalmar-vc", CONSENTED: "se-kalmar-vc", RELATED: "se-kalmar-soc",
+            UNRELATED: "fi-vasa-hs"}
+UNAUTHORISED = Expect(401)
+VIOLA_PATIENT = "{patient}"  # Viola's personnummer, as system|value
+
+
+@dataclass(frozen=True)
+class ApiRow:
+    url: str  # "{patient}" filled in with Viola's identifier (as a search parameter)
+    scope: str  # the scope the route needs
+    expect: dict[str, Expect]
+    body: dict | None = None  # for a POST: the JSON sent
+    note: str = field(default="", compare=False)
+
+
+def api(consented: Expect = OK, *, related: Expect = FORBIDDEN) -> dict[str, Expect]:
+    """No token 401, a token without the scope 403, the unit with consent `consented`, a
+    unit that works with the person without consent `related`, another unit 403."""
+    return {NO_TOKEN: UNAUTHORISED, WRONG_SCOPE: FORBIDDEN, CONSENTED: consented,
+            RELATED: related, UNRELATED: FORBIDDEN}
+
+
+API: dict[tuple[str, str], ApiRow] = {
+    ("/fhir/R4/Consent", "GET"): ApiRow(
+        "/fhir/R4/Consent?patient={patient}", "system/Consent.read", api(related=OK),
+        note="a unit that works with the person learns its own state, also a withdrawal"),
+    ("/fhir/R4/CarePlan", "GET"): ApiRow(
+        "/fhir/R4/CarePlan?patient={patient}", "system/CarePlan.read", api()),
+}
+API_BROWSER: dict[tuple[str, str], Row] = {
+    key: Row(row.url, same(UNAUTHORISED)) for key, row in API.items()}
+
+ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP, **API_BROWSER}
 
 
 def route_table(app) -> set[tuple[str, str]]:
@@ -347,7 +388,9 @@ def test_every_route_has_a_row(app):
     for (path, _method) in DEV_IDP:
         assert path.startswith("/dev-idp/")
     for (path, _method) in ROUTES:
-        assert not path.startswith(("/static/", "/dev-idp/"))
+        assert not path.startswith(("/static/", "/dev-idp/", "/fhir/"))
+    api_routes = {(path, method) for path, method in served if path.startswith("/fhir/")}
+    assert api_routes == set(API), "every FHIR API route needs an ApiRow (and only those)"
 
 
 def test_the_matrix_would_catch_a_new_route(app):
@@ -479,6 +522,14 @@ def check_session_after(client: TestClient, persona: str, row: Row, where: str) 
         assert signed_in, f"{where}: the request ended the session"
 
 
+def _viola_patient() -> str:
+    """Viola's personnummer as a FHIR search token, system|value."""
+    from portal.fhir.identifiers import SE_PERSONNUMMER
+    from portal.people.demo import PEOPLE
+
+    return f"{SE_PERSONNUMMER}|{PEOPLE['viola'][3]}"
+
+
 _TEENS: dict[str, str] = {}  # database URL -> the teenager made there
 
 
@@ -495,7 +546,7 @@ def ids(app, demo_ids) -> dict[str, str]:
 
     made = _TEENS.get(app.state.settings.database_url)
     if made is not None:
-        return {**demo_ids, "teen": made}
+        return {**demo_ids, "teen": made, "viola_patient": _viola_patient()}
 
     async def work() -> dict[str, str]:
         async with app.state.sessionmaker() as db:
@@ -517,7 +568,7 @@ def ids(app, demo_ids) -> dict[str, str]:
             LOGIN_AS[AGED_OUT] = guardian.given_name.lower()
             SIGNED_IN_AS[AGED_OUT] = guardian.name
             _TEENS[app.state.settings.database_url] = teen.id
-            return {**demo_ids, "teen": teen.id}
+            return {**demo_ids, "teen": teen.id, "viola_patient": _viola_patient()}
 
     return asyncio.run(work())
 
@@ -545,7 +596,8 @@ def test_authorization_matrix(app, ids, persona):
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
-            url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
+            url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"],
+                                 patient=ids["viola_patient"])
             where = f"{persona} {method} {url}"
             fields = become(client, persona, demo_ids)
             if method == "POST":
@@ -574,7 +626,8 @@ def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
         for (path, method), row in ALL_ROWS.items():
             if method != "POST" or path in ("/dev-idp/token", "/csp-rapport"):
                 continue
-            url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
+            url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"],
+                                 patient=ids["viola_patient"])
             become(client, persona, demo_ids)
             response = client.post(url, data={"csrf_token": "not-the-token"},
                                    follow_redirects=False)
@@ -587,10 +640,48 @@ def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
     assert not failures, "\n".join(failures)
 
 
-def test_options_answers_without_content_on_every_path(app, demo_ids):
+def test_options_answers_without_content_on_every_path(app, ids):
     with TestClient(app, base_url=BASE_URL) as client:
         for row in ALL_ROWS.values():
-            url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
+            url = row.url.format(viola=ids["viola"], elsa=ids["elsa"],
+                                 patient=ids["viola_patient"])
             response = client.options(url)
             assert response.status_code == 204, (url, response.status_code)
             assert response.content == b""
+
+
+def _api_answers(app, ids: dict[str, str], persona: str, row: ApiRow, client: TestClient):
+    from portal.fhir.clients import SCOPES
+    from tests.fhir.helpers import bearer, mint, register
+
+    headers = {}
+    if persona != NO_TOKEN:
+        system = register(app.state.settings.database_url, [API_UNIT[persona]])
+        scopes = [s for s in SCOPES if s != row.scope] if persona == WRONG_SCOPE else [row.scope]
+        headers = bearer(mint(client, system, scopes))
+    url = row.url.format(patient=ids["viola_patient"])
+    return client.request("GET" if row.body is None else "POST", url, headers=headers,
+                          json=row.body)
+
+
+@pytest.mark.parametrize("persona", API_PERSONAS)
+@pytest.mark.usefixtures("viola_has_a_plan")
+def test_api_authorization_matrix(app, ids, persona):
+    """Every FHIR API route, for each kind of caller: no token 401, a token without the
+    route's scope 403, the client of a unit with Viola's consent 200, of a unit without
+    it (working with her, or not) 403, except where the row says otherwise. Every answer
+    that is not 200 is an OperationOutcome."""
+    failures = []
+    with TestClient(app, base_url=BASE_URL) as client:
+        for (path, method), row in API.items():
+            response = _api_answers(app, ids, persona, row, client)
+            where = f"{persona} {method} {path}"
+            try:
+                row.expect[persona].check(response, where)
+                assert response.headers["content-type"].startswith("application/fhir+json"), where
+                kind = response.json()["resourceType"]
+                assert kind == ("OperationOutcome" if response.status_code >= 400 else "Bundle"), \
+                    f"{where}: {kind}"
+            except AssertionError as exc:
+                failures.append(str(exc).splitlines()[0])
+    assert not failures, "\n".join(failures)

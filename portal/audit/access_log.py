@@ -1,8 +1,10 @@
 """The person's access log ("Vem har tittat på dina uppgifter"), read from the audit log.
 
 Every read and change of the person's plan, consent, requests, messages and
-representation by STAFF and by REPRESENTATIVES (an actor of type person other than the
-person), newest first. Not the person's own actions; not system bookkeeping (events
+representation by STAFF, by REPRESENTATIVES (an actor of type person other than the
+person) and by STAFF SYSTEMS through the FHIR API (actor type "client": a
+portal.fhir.clients.FhirClient, named with its owner, "Lifecare SP (Region Kalmar län)"),
+newest first. Not the person's own actions; not system bookkeeping (events
 written by the system, and the actions `portal.audit.actions.EXCLUDED` names).
 
     page = await entries(db, person, month="2026-11", who=staff_id, before_id=None, limit=50)
@@ -16,8 +18,8 @@ person's zone (set by `portal.access`). A month ("YYYY-MM") is a calendar month 
 person's own zone (Europe/Stockholm or Europe/Helsinki), whatever the variant shown.
 
 A fixed number of statements whatever the number of entries: the actors, the entries, the months,
-then one batch each for the staff, people, representations, units, requests and
-threads they name (ten in all).
+then one batch each for the staff, people, staff systems, representations, units, requests and
+threads they name (eleven in all).
 `limit=None` gives every entry (the "Mina uppgifter" export; `templates/audit/_entries.html`
 renders the list).
 """
@@ -39,6 +41,7 @@ from portal.audit.actions import EXCLUDED, words_for
 from portal.audit.models import AuditEvent
 from portal.core.clock import zone_of
 from portal.core.i18n import N_
+from portal.fhir.clients import FhirClient
 from portal.people.models import Person, Representation, StaffMember, Unit
 
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -58,19 +61,25 @@ RELATION_WORDS = {
 }
 SUOMI_FI_PROXY = N_("ombud med Suomi.fi-fullmakt")
 REPRESENTATIVE = N_("företrädare")
+# Actions whose detail names the units they were about ({"units": [unit id, ...]}), and
+# those that name the plan's version ({"version": n}).
+UNIT_LISTS = ("consent.", "fhir.consent.", "fhir.careplan.", "fhir.plan.")
+VERSIONED = ("plan.read", "fhir.careplan.read", "fhir.plan.published")
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone who appears in the log: staff (with title and unit) or a representative
-    (with the relation). `person` is shown through `| shown_name` (protected identity)."""
+    """Someone who appears in the log: staff (with title and unit), a representative
+    (with the relation) or a staff system (FHIR API client). `person` is shown through
+    `| shown_name` (protected identity)."""
 
     id: str
-    kind: str  # "staff" or "person" (a representative)
+    kind: str  # "staff", "person" (a representative) or "client" (a staff system)
     staff: StaffMember | None = None  # None: no longer known
     person: Person | None = None
     unit: Unit | None = None  # staff: their unit
     relation: str | None = None  # msgid, for a representative
+    client: FhirClient | None = None  # a staff system; None: no longer known
 
     @property
     def by_staff(self) -> bool:
@@ -147,7 +156,7 @@ def visible(person_id: str):
     them, and not bookkeeping."""
     return and_(
         col(AuditEvent.subject_person_id) == person_id,
-        or_(col(AuditEvent.actor_type) == "staff",
+        or_(col(AuditEvent.actor_type).in_(["staff", "client"]),
             and_(col(AuditEvent.actor_type) == "person", col(AuditEvent.actor_id) != person_id)),
         col(AuditEvent.action).not_in(list(EXCLUDED)),
     )
@@ -203,8 +212,9 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
     staff_ids = {actor_id for kind, actor_id, _ in seen if kind == "staff" and actor_id}
     person_ids = {actor_id for kind, actor_id, _ in seen if kind == "person" and actor_id}
     roles = {actor_id: role for kind, actor_id, role in seen if kind == "person"}
+    client_ids = {actor_id for kind, actor_id, _ in seen if kind == "client" and actor_id}
 
-    if who not in person_ids | staff_ids:
+    if who not in person_ids | staff_ids | client_ids:
         who = None
     query = select(AuditEvent).where(visible(person.id))
     if month:
@@ -226,6 +236,7 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
     months = await _months(db, person, zone)
     staff = await _by_id(db, StaffMember, staff_ids)
     people = await _by_id(db, Person, person_ids)
+    clients = await _by_id(db, FhirClient, client_ids)
     reps: dict[tuple[str, str], Representation] = {}
     for rep in (await db.exec(select(Representation).where(
             col(Representation.represented_id) == person.id,
@@ -236,7 +247,7 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
     details = {event.id: _detail(event) for event in events}
     unit_ids = {s.unit_id for s in staff.values()} | {e.unit_id for e in events if e.unit_id}
     for event in events:
-        if event.action.startswith("consent.") and isinstance(details[event.id].get("units"), list):
+        if event.action.startswith(UNIT_LISTS) and isinstance(details[event.id].get("units"), list):
             unit_ids |= {u for u in details[event.id]["units"] if isinstance(u, str)}
     units = await _by_id(db, Unit, unit_ids)
     requests = await _objects(db, "coordination_request", events)
@@ -247,6 +258,8 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
             member = staff.get(actor_id or "")
             return Actor(actor_id or "", "staff", staff=member,
                          unit=units.get(member.unit_id) if member else None)
+        if kind == "client":
+            return Actor(actor_id or "", "client", client=clients.get(actor_id or ""))
         return Actor(actor_id or "", "person", person=people.get(actor_id or ""),
                      relation=_relation(role, reps.get((actor_id or "", role or "")),
                                         person.country))
@@ -262,18 +275,18 @@ async def entries(db: AsyncSession, person: Person, *, month: str | None = None,
 
 
 def _sort_name(actor: Actor) -> str:
-    named = actor.staff or actor.person
+    named = actor.staff or actor.person or actor.client
     return named.name.casefold() if named else ""
 
 
 def _entry(event: AuditEvent, actor: Actor, detail: dict, units: dict, requests: dict,
            threads: dict) -> Entry:
     by_staff = event.actor_type == "staff"
-    version = detail.get("version") if event.action == "plan.read" else None
+    version = detail.get("version") if event.action in VERSIONED else None
     request = requests.get(event.object_id) if event.object_type == "coordination_request" else None
     thread = threads.get(event.object_id) if event.object_type == "message_thread" else None
     consent_units = [units[u] for u in detail.get("units", []) if isinstance(u, str) and u in units] \
-        if event.action.startswith("consent.") else []
+        if event.action.startswith(UNIT_LISTS) else []
     return Entry(
         id=event.id, at=event.at, action=event.action, words=words_for(event.action, by_staff),
         actor=actor, unit=units.get(event.unit_id) if by_staff and event.unit_id else actor.unit,

@@ -89,6 +89,9 @@ SHOWN: dict[str, Words] = {
     # Representation
     "acting.started": Words(N_("Började använda tjänsten för personen.")),
     "representation.registered": Words(N_("Skrev in vem som får företräda personen.")),
+    # Staff systems, through the FHIR API (portal.fhir): the actor is the system
+    "fhir.consent.read": Words(N_("Hämtade svaret om samtycke till sitt system.")),
+    "fhir.careplan.read": Words(N_("Hämtade planen till sitt system.")),
     # This log
     "access_log.viewed": Words(N_("Läste den här loggen.")),
 }

@@ -104,6 +104,28 @@ async def unit_has_consent(db: AsyncSession, person: Person, unit_id: str, today
     return derive(_as_decisions(rows), decide).get(unit_id, UnitState()).active
 
 
+@dataclass(frozen=True)
+class Current:
+    """The person's consent now, with the acts behind it (`current`)."""
+
+    states: dict[str, UnitState]  # unit id -> state, for the units with a decision
+    acts: dict[str, ConsentAct]  # unit id -> the act that made its state
+    thinking: ConsentAct | None  # the latest "think", when no decision came after it
+
+
+async def current(db: AsyncSession, person: Person, today: date) -> Current:
+    """The state per unit (as `unit_has_consent`: latest decision, every guardian, `today`
+    in the person's zone) and the act behind each; two statements."""
+    rows = await _decisions(db, person.id)
+    states = derive(_as_decisions(rows), await rules.deciders(db, person, today))
+    act_of_seq = {event.seq: act for event, act in rows}
+    last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
+    thinking = [a for e, a in rows if e.kind == "thinking" and e.seq > last_decision]
+    return Current(states, {unit_id: act_of_seq[state.since_seq]
+                            for unit_id, state in states.items() if state.since_seq in act_of_seq},
+                   thinking[-1] if thinking else None)
+
+
 class StaleForm(Exception):
     """The consent changed after the form was shown."""
 

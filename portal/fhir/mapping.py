@@ -17,7 +17,7 @@ Where each field goes (LOCAL is `<base url>/fhir`, the portal's own systems):
 | Person.birth_date                       | Patient.birthDate                                    |
 | Person.email / phone                    | Patient.telecom (email / phone)                      |
 | Person.protected_identity               | Patient.meta.security v3-Confidentiality "R"         |
-| Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
+| Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code and the official external_id: HSA-id or SOTE OID, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
 | StaffMember                             | Practitioner (identifier: HSA-id, or LOCAL/sid/staff) and PractitionerRole (code.text = title, organization) |
 | Representation (someone acts for them)  | RelatedPerson (relationship v3-RoleCode GUARD or POWATT, .text = appointment, period, extension LOCAL/StructureDefinition/representation-scope) |
 | Plan + PlanVersion (one per version)    | CarePlan (identifier LOCAL/sid/plan = plan id, meta.versionId = number, replaces = the version before, created = published, author = publisher) |
@@ -121,6 +121,15 @@ def portal_id(fhir_id_: str) -> str:
     return fhir_id_.replace(".", "_")
 
 
+def unit_identifier(unit) -> dict | None:
+    """A unit's official Identifier (HSA-id or SOTE organisation OID, `Unit.external_id`),
+    or None when it has none."""
+    if not unit.external_id:
+        return None
+    return {"use": "official", "system": identifiers.unit_system(unit.country),
+            "value": unit.external_id}
+
+
 def full_url(resource_type: str, id_: str) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'sip-portal/{resource_type}/{id_}')}"
 
@@ -186,7 +195,8 @@ class _Builder:
         for unit in self.data.units.values():
             self.add({
                 "resourceType": "Organization", "id": fhir_id(unit.id),
-                "identifier": [{"system": self.system("unit"), "value": unit.code}],
+                "identifier": [{"system": self.system("unit"), "value": unit.code},
+                               unit_identifier(unit)],
                 "name": unit.name, "type": [{"coding": [self.code("unit-kind", unit.kind)]}],
                 "partOf": {"display": unit.organisation},
                 "telecom": [{"system": "phone", "value": unit.phone}] if unit.phone else None,
@@ -476,6 +486,65 @@ class _Builder:
                     "payload": [{"contentString": message.body}],
                 })
                 before = message
+
+
+def plan_resources(data: PersonData, *, base_url: str) -> dict[str, dict]:
+    """fullUrl -> resource: each plan version of `data.plans` as a CarePlan with its Goals
+    and CareTeam (as in the export), and the Organizations and Practitioners (with
+    PractitionerRole) they refer to; no Patient (the caller names the person by
+    identifier: see `with_patient_identifier`)."""
+    builder = _Builder(data, base_url)
+    builder.organizations()
+    builder.practitioners()
+    builder.plans()
+    builder.drop_unreferenced_organizations()
+    return builder.entries
+
+
+def consent_resource(record: ConsentRecord, data: PersonData, *, base_url: str) -> dict:
+    """One act of consent as the export's Consent (IHE PCF-like), with
+    provision.actor for `record.units`; references to units and the person are the
+    export's urn:uuid ones (see `with_patient_identifier`, `with_unit_identifiers`)."""
+    builder = _Builder(PersonData(person=data.person, consent=[record], units=data.units,
+                                  people=data.people, name_of=data.name_of), base_url)
+    builder.consents()
+    return next(iter(builder.entries.values()))
+
+
+def with_patient_identifier(resource: Any, person) -> Any:
+    """`resource` (JSON) with every reference to `person`'s Patient replaced by a logical
+    reference: {"type": "Patient", "identifier": {system, value}}, the national id in its
+    official system."""
+    target = full_url("Patient", fhir_id(person.id))
+    logical = {"type": "Patient", "identifier": {
+        "system": identifiers.national_id_system(person.national_id, person.country),
+        "value": person.national_id}}
+    return _replace_references(resource, {target: lambda _: dict(logical)})
+
+
+def with_unit_identifiers(resource: Any, units: dict, *, logical: bool = False) -> Any:
+    """`resource` (JSON) whose references to the Organizations of `units` (id -> Unit)
+    also carry the unit's official identifier and name (`Reference.identifier`,
+    `.display`), so a staff system can match them without the included Organization;
+    `logical`: only those (the Organization is not sent along)."""
+    def reference(unit):
+        def add(found: dict) -> dict:
+            kept = {} if logical else found
+            return _compact({**kept, "identifier": unit_identifier(unit), "display": unit.name})
+        return add
+
+    return _replace_references(resource, {full_url("Organization", fhir_id(unit.id)): reference(unit)
+                                          for unit in units.values()})
+
+
+def _replace_references(value: Any, by_url: dict[str, Callable[[dict], dict]]) -> Any:
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str) and value["reference"] in by_url:
+            return by_url[value["reference"]](value)
+        return {key: _replace_references(item, by_url) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_references(item, by_url) for item in value]
+    return value
 
 
 def person_bundle(data: PersonData, *, base_url: str, now: datetime) -> dict:

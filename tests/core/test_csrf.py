@@ -162,7 +162,10 @@ def test_the_dev_provider_authorize_form_is_not_exempt(client):
 
 def test_only_the_token_endpoint_and_the_csp_report_skip_the_csrf_check(app):
     """The two routes posted without a browser form: the OAuth token endpoint (clients) and
-    the CSP report (browsers send it on their own). A new exemption is a decision."""
+    the CSP report (browsers send it on their own); and the FHIR API (issue 13), whose
+    callers are staff systems with bearer tokens, never a browser session (the API reads
+    no session cookie). A new exemption is a decision."""
     exempt = {route.path for route in app.routes for handler in getattr(route, "route_handlers", ())
               if handler.opt.get("csrf_exempt")}
-    assert exempt == {"/dev-idp/token", "/csp-rapport"}
+    api = {route.path for route in app.routes if route.path.startswith("/fhir/")}
+    assert exempt == {"/dev-idp/token", "/csp-rapport"} | api

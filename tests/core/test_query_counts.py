@@ -34,10 +34,10 @@ CEILING = {
     "/samtycke": 6,  # viewer, consent overview (5)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
     "/installningar": 2,  # viewer (the person's own settings are on the person)
-    # viewer, actors, entries, months, then staff, people, representations, units, requests,
-    # threads named (one batch each)
-    "/logg": 10,
-    "proxy /logg": 14,  # + the right, and the access log of the read (lock, last hash, insert)
+    # viewer, actors, entries, months, then staff, people, staff systems (FHIR clients,
+    # issue 13), representations, units, requests, threads named (one batch each)
+    "/logg": 11,
+    "proxy /logg": 15,  # + the right, and the access log of the read (lock, last hash, insert)
     "/ombud": 5,  # viewer, representatives, pending invitations, own rights, invitations to me
     "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
     "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
