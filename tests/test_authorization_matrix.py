@@ -346,6 +346,7 @@ class ApiRow:
     scope: str  # the scope the route needs
     expect: dict[str, Expect]
     body: dict | None = None  # for a POST: the JSON sent
+    form: dict | None = None  # for a POST: the form sent ("{patient}" filled in)
     note: str = field(default="", compare=False)
 
 
@@ -362,6 +363,12 @@ API: dict[tuple[str, str], ApiRow] = {
         note="a unit that works with the person learns its own state, also a withdrawal"),
     ("/fhir/R4/CarePlan", "GET"): ApiRow(
         "/fhir/R4/CarePlan?patient={patient}", "system/CarePlan.read", api()),
+    ("/fhir/R4/Consent/_search", "POST"): ApiRow(
+        "/fhir/R4/Consent/_search", "system/Consent.read", api(related=OK),
+        form={"patient": "{patient}"}, note="the same search, the identifier in the body"),
+    ("/fhir/R4/CarePlan/_search", "POST"): ApiRow(
+        "/fhir/R4/CarePlan/_search", "system/CarePlan.read", api(),
+        form={"patient": "{patient}"}),
 }
 API_BROWSER: dict[tuple[str, str], Row] = {
     key: Row(row.url, same(UNAUTHORISED)) for key, row in API.items()}
@@ -660,6 +667,9 @@ def _api_answers(app, ids: dict[str, str], persona: str, row: ApiRow, client: Te
         scopes = [s for s in SCOPES if s != row.scope] if persona == WRONG_SCOPE else [row.scope]
         headers = bearer(mint(client, system, scopes))
     url = row.url.format(patient=ids["viola_patient"])
+    if row.form is not None:
+        form = {key: value.format(patient=ids["viola_patient"]) for key, value in row.form.items()}
+        return client.post(url, headers=headers, data=form)
     return client.request("GET" if row.body is None else "POST", url, headers=headers,
                           json=row.body)
 

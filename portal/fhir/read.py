@@ -60,7 +60,7 @@ tell, and the person was not read.
 
 from __future__ import annotations
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,16 +86,25 @@ SEARCH_PARAMETERS = frozenset({"patient"})
 STATUS = {GIVEN: "active", WITHDRAWN: "inactive", WAITING: "proposed"}
 
 
-def patient_parameter(request: Request) -> tuple[str, str]:
-    """(system, value) of the one `patient` search parameter; FhirError 400 for any
-    other parameter (strict handling), a repeated one, or a malformed token."""
-    params = request.query_params
-    unknown = sorted(set(params.keys()) - SEARCH_PARAMETERS)
+async def patient_parameter(request: Request) -> tuple[str, str]:
+    """(system, value) of the one `patient` search parameter, from the query string (GET)
+    or, for `POST [type]/_search`, from the query string and the form body together (FHIR
+    R4 3.1.0.1.1: the body is application/x-www-form-urlencoded). FhirError 400 for any
+    other parameter (strict handling), a repeated one, or a malformed token; 415 for a
+    POST body of another type."""
+    params = [(key, value) for key, value in request.query_params.multi_items()]
+    if request.method == "POST":
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            raise FhirError(415, "not-supported",
+                            "Send the search parameters as application/x-www-form-urlencoded.")
+        params += [(key, value) for key, value in (await request.form()).multi_items()]
+    names = {key for key, _ in params}
+    unknown = sorted(names - SEARCH_PARAMETERS)
     if unknown:
         raise FhirError(400, "not-supported",
                         f"Unsupported search parameter(s): {', '.join(unknown)}. "
                         "Only patient (system|value) is supported.", unknown)
-    values = params.getall("patient", [])
+    values = [value for key, value in params if key == "patient"]
     if len(values) > 1:
         raise FhirError(400, "invalid", "Give patient once.", ["patient"])
     return parse_token(values[0] if values else None)
@@ -157,14 +166,12 @@ def _unit_consent(act, unit: Unit, status: str, data: PersonData, base_url: str)
     return mapping.with_patient_identifier(resource, data.person)
 
 
-@get("/Consent", name="fhir_consent_search")
-async def consent_search(request: Request, caller: NamedDependency[Caller],
-                         db: NamedDependency[AsyncSession],
-                         time: NamedDependency[RequestTime]) -> Response:
+async def consent_search(request: Request, caller: Caller, db: AsyncSession,
+                         time: RequestTime) -> Response:
     """The person's current consent for each of the caller's units that concern them
     (see the module's rule); 403 when none does or the person is unknown."""
     caller.require(CONSENT_SCOPE)
-    system, value = patient_parameter(request)
+    system, value = await patient_parameter(request)
     person = await find_person(db, system, value)
     if person is None:
         raise FhirError(403, "forbidden", NO_CONSENT)
@@ -191,14 +198,12 @@ async def consent_search(request: Request, caller: NamedDependency[Caller],
     return fhir_response(searchset(matches, [], time.now))
 
 
-@get("/CarePlan", name="fhir_careplan_search")
-async def careplan_search(request: Request, caller: NamedDependency[Caller],
-                          db: NamedDependency[AsyncSession],
-                          time: NamedDependency[RequestTime]) -> Response:
+async def careplan_search(request: Request, caller: Caller, db: AsyncSession,
+                          time: RequestTime) -> Response:
     """The current published version of the person's active plan, with its Goals,
     CareTeam and whom it names; 403 unless one of the caller's units has consent."""
     caller.require(CAREPLAN_SCOPE)
-    system, value = patient_parameter(request)
+    system, value = await patient_parameter(request)
     found = normalised(system, value)  # None: person_with_consent answers 400
     today = time.today_in(found[1] if found else "SE")  # the person's own date
     person, consented = await person_with_consent(db, system, value, caller, today)
@@ -232,4 +237,31 @@ async def careplan_search(request: Request, caller: NamedDependency[Caller],
     return fhir_response(searchset(matches, included, time.now))
 
 
-route_handlers = [consent_search, careplan_search]
+# Each search by GET (the parameters in the query string) and by POST [type]/_search (in
+# the form body: the person's national id stays out of URLs, and so out of the logs of
+# proxies and load balancers on the way; docs/fhir.md recommends it).
+@get("/Consent", name="fhir_consent_search")
+async def consent_get(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
+                      time: NamedDependency[RequestTime]) -> Response:
+    return await consent_search(request, caller, db, time)
+
+
+@post("/Consent/_search", name="fhir_consent_search_post", status_code=200)
+async def consent_post(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
+                       time: NamedDependency[RequestTime]) -> Response:
+    return await consent_search(request, caller, db, time)
+
+
+@get("/CarePlan", name="fhir_careplan_search")
+async def careplan_get(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
+                       time: NamedDependency[RequestTime]) -> Response:
+    return await careplan_search(request, caller, db, time)
+
+
+@post("/CarePlan/_search", name="fhir_careplan_search_post", status_code=200)
+async def careplan_post(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
+                        time: NamedDependency[RequestTime]) -> Response:
+    return await careplan_search(request, caller, db, time)
+
+
+route_handlers = [consent_get, consent_post, careplan_get, careplan_post]

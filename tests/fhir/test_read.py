@@ -147,6 +147,30 @@ def test_withdrawn_consent_is_inactive_and_the_next_plan_read_is_refused(client,
     assert consent["policyRule"]["coding"][0]["code"] == "OPTOUT"
 
 
+@pytest.mark.parametrize("resource", ["Consent", "CarePlan"])
+def test_post_search_keeps_the_identifier_out_of_the_url_and_answers_the_same(client, database_url,
+                                                                            resource):
+    """POST [type]/_search with the parameters in a form body answers exactly what the GET
+    search does; a JSON body is refused (415), an unknown parameter in the body too (400)."""
+    who = person_with_consent(client, units=(VC,), consent=(VC,))
+    with_plan(client, who)
+    system = register(database_url, [VC])
+    token = mint(client, system, ["system/Consent.read", "system/CarePlan.read"])
+    by_get = bundle_of(search(client, resource, token, patient=patient(who)))
+    response = client.post(f"/fhir/R4/{resource}/_search", data={"patient": patient(who)},
+                           headers=bearer(token))
+    by_post = bundle_of(response)
+    assert who.national_id not in str(response.request.url)
+    assert by_post["total"] == by_get["total"] == 1
+    assert [e["resource"]["id"] for e in by_post["entry"]] == [e["resource"]["id"] for e in by_get["entry"]]
+    outcome_of(client.post(f"/fhir/R4/{resource}/_search", json={"patient": patient(who)},
+                           headers=bearer(token)), 415, "not-supported")
+    outcome_of(client.post(f"/fhir/R4/{resource}/_search",
+                           data={"patient": patient(who), "_count": "5"}, headers=bearer(token)),
+               400, "not-supported")
+    outcome_of(client.post(f"/fhir/R4/{resource}/_search", data={"patient": patient(who)}), 401)
+
+
 def test_a_unit_that_works_with_the_person_without_an_answer_gets_an_empty_searchset(
         client, database_url):
     who = new_person(client, units=(SOC,))
