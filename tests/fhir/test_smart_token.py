@@ -288,3 +288,35 @@ def test_the_token_is_not_in_any_log_line(client, system, caplog):
     text = caplog.text
     assert token not in text and assertion not in text
     assert system.client_id in text  # the client is named, its secrets are not
+
+
+def test_on_redis_one_of_two_concurrent_uses_of_a_jti_passes():
+    """The replay check on Redis is one SET NX: two sends at once cannot both pass."""
+    import asyncio
+
+    from litestar.stores.redis import RedisStore
+
+    from portal.fhir.assertion import first_use
+    from portal.fhir.clients import FhirClient
+    from tests.conftest import redis_for_tests
+
+    url = redis_for_tests("the replay check on Redis")
+
+    async def go():
+        store = RedisStore.with_client(url=url, namespace="test-fhir-jti")
+        try:
+            holder = FhirClient(id="c" * 32, client_id="x", name="", owner="", jwks="{}",
+                                scopes="")
+            now = int(time.time())
+            claims = {"jti": f"jti-{time.time_ns()}", "exp": now + 60}
+            results = await asyncio.gather(*(first_use(store, holder, claims, now)
+                                             for _ in range(5)))
+            again = await first_use(store, holder, claims, now)
+            return results, again
+        finally:
+            await store.delete_all()
+            await store._redis.aclose()
+
+    results, again = asyncio.run(go())
+    assert sorted(results) == [False] * 4 + [True]
+    assert again is False
