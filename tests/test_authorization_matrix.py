@@ -325,7 +325,19 @@ DEV_IDP: dict[tuple[str, str], Row] = {
     ("/dev-idp/end-session", "GET"): Row("/dev-idp/end-session", same(BAD)),
 }
 
-ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP}
+# The FHIR API for staff systems (portal.fhir): bearer tokens, not the portal's session,
+# so every persona gets the same answer; what a token may do is tested in tests/fhir/.
+FHIR_API: dict[tuple[str, str], Row] = {
+    ("/fhir/R4/metadata", "GET"): Row("/fhir/R4/metadata", same(OK)),
+    ("/fhir/R4/.well-known/smart-configuration", "GET"): Row(
+        "/fhir/R4/.well-known/smart-configuration", same(OK)),
+    ("/fhir/R4/token", "POST"): Row(
+        "/fhir/R4/token", same(BAD),
+        note="SMART Backend Services token endpoint: a form without a client assertion is "
+             "invalid_request (tests/fhir/test_smart_token.py)"),
+}
+
+ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP, **FHIR_API}
 
 
 def route_table(app) -> set[tuple[str, str]]:
@@ -567,12 +579,14 @@ def test_authorization_matrix(app, ids, persona):
 def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
     demo_ids = ids
     """Every unsafe route, for every persona: no token, no action (except the token
-    endpoint, which OAuth clients call without a browser session, and the CSP report,
-    which browsers send without one and which changes nothing but the log)."""
+    endpoints, which OAuth clients call without a browser session, the FHIR API, called
+    with bearer tokens and never with the session cookie, and the CSP report, which
+    browsers send without one and which changes nothing but the log)."""
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
-            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport"):
+            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport") \
+                    or path.startswith("/fhir/"):
                 continue
             url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
             become(client, persona, demo_ids)
