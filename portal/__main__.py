@@ -1,4 +1,4 @@
-"""Commands: migrate, demo, serve, verify-audit.
+"""Commands: migrate, demo, serve, verify-audit, health, fhir-client.
 
     python -m portal migrate        upgrade the database to the newest schema
     python -m portal demo           load the demo people and their stories (idempotent)
@@ -6,6 +6,8 @@
     python -m portal serve          run the web server (PORTAL_PORT, PORTAL_WORKERS)
     python -m portal verify-audit   check the audit hash chains
     python -m portal health         exit 0 when this machine's server answers /healthz (container health check)
+    python -m portal fhir-client add|list|deactivate ...   staff systems of the FHIR API
+                                    (portal/fhir/registration.py; add --help for its options)
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ def main(argv: list[str]) -> int:
         return asyncio.run(_verify())
     elif command == "health":
         return _health()
+    elif command == "fhir-client":
+        from portal.fhir import registration
+
+        return registration.main(argv[2:], get_settings().database_url)
     else:
         print(__doc__)
         return 2

@@ -96,6 +96,10 @@ class Settings:
     absolute_timeout: int = 8 * 60 * 60
     reauth_max_age: int = 5 * 60
     login_rate_limit: int = 20  # callbacks per client address and minute
+    # FHIR API (portal.fhir): calls per registered client and minute, and token requests
+    # per registered client and minute (SMART Backend Services: a token lasts 5 minutes).
+    fhir_rate_limit: int = 600
+    fhir_token_rate_limit: int = 30
     dev_idp: bool = True
     dev_idp_key_file: str = str(ROOT / "var" / "dev-idp-key.json")
     citizen: OIDCClient = field(default_factory=lambda: OIDCClient(
@@ -224,6 +228,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         idle_timeout=int(get("PORTAL_IDLE_TIMEOUT", defaults.idle_timeout)),
         idle_warning=int(get("PORTAL_IDLE_WARNING", defaults.idle_warning)),
         absolute_timeout=int(get("PORTAL_ABSOLUTE_TIMEOUT", defaults.absolute_timeout)),
+        fhir_rate_limit=int(get("PORTAL_FHIR_RATE_LIMIT", defaults.fhir_rate_limit)),
+        fhir_token_rate_limit=int(get("PORTAL_FHIR_TOKEN_RATE_LIMIT",
+                                      defaults.fhir_token_rate_limit)),
         dev_idp=_bool(get("PORTAL_DEV_IDP"), default=mode != "production"),
         dev_idp_key_file=get("PORTAL_DEV_IDP_KEY_FILE", defaults.dev_idp_key_file),
         citizen=OIDCClient(

@@ -11,15 +11,19 @@ What is looked for:
 - the demo people's national ids in every way they are written (with and without the
   century, with "-" or "+", the Finnish one in lower case and without its sign), their
   full names ("Viola Andersson"), their e-mail addresses, and the demo staff's names;
-- JWT-shaped tokens (three base64url parts);
+- JWT-shaped tokens (three base64url parts: also the FHIR API's client assertions);
+- a credential after "Bearer " (an Authorization header written out);
 - the secrets the portal handed out during the run (`Harvest`): session ids (the
   cookie's value), CSRF tokens, login states, nonces and PKCE verifiers, and the
   development provider's authorization codes, read from the session store as they are
-  written.
+  written; and the FHIR API's access tokens, which the store keeps only as SHA-256
+  ("fhir-token:<hex>", portal.fhir.tokens): a run of the token's length whose hash is
+  one of them is a hit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -35,6 +39,10 @@ JWT_SHAPED = re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{
 # The portal's secrets are token_urlsafe(32) (43 characters) or longer verifiers: any
 # run of 20+ base64url characters in a line is looked up among them.
 TOKEN_SHAPED = re.compile(r"[A-Za-z0-9_-]{20,}")
+BEARER = re.compile(r"\bbearer\s+[A-Za-z0-9._~+/-]{20,}", re.IGNORECASE)
+FHIR_TOKEN_KEY = "fhir-token:"
+# Secrets known only by their SHA-256 are kept in `Harvest.secrets` under this prefix.
+HASHED = "sha256:"
 
 
 def national_id_forms(number: str, country: str) -> set[str]:
@@ -98,6 +106,9 @@ class Harvest:
         if key.startswith("devidp:code:"):
             self.add(key.removeprefix("devidp:code:"), "authorization code")
             return
+        if key.startswith(FHIR_TOKEN_KEY):
+            self.add(HASHED + key.removeprefix(FHIR_TOKEN_KEY), "FHIR access token")
+            return
         if not key.startswith("session:"):
             return
         self.add(key.removeprefix("session:"), "session id")
@@ -127,6 +138,8 @@ def hits_in(line: str, *, where: str, logger: str,
     found = [Hit(where, logger, kind, redact(secret)) for kind, secret in kinds.items()]
     found += [Hit(where, logger, "JWT-shaped token", redact(m.group()))
               for m in JWT_SHAPED.finditer(line)]
+    found += [Hit(where, logger, "bearer token", redact(m.group()))
+              for m in BEARER.finditer(line)]
     if secrets:
         for match in TOKEN_SHAPED.finditer(line):
             # A secret may sit inside a longer run (a key "session:<id>" or a URL part).
@@ -136,15 +149,24 @@ def hits_in(line: str, *, where: str, logger: str,
     return found
 
 
+def _known(piece: str, secrets: dict[str, str]) -> str | None:
+    """The kind of secret `piece` is, by value or (a FHIR access token) by its hash."""
+    if piece in secrets:
+        return secrets[piece]
+    if len(piece) == 43:
+        return secrets.get(HASHED + hashlib.sha256(piece.encode()).hexdigest())
+    return None
+
+
 def _secrets_within(run: str, secrets: dict[str, str]) -> Iterable[tuple[str, str]]:
-    if run in secrets:
-        yield run, secrets[run]
+    if (kind := _known(run, secrets)) is not None:
+        yield run, kind
         return
     if len(run) > 43:  # a longer run: look for a token_urlsafe(32) inside it
         for start in range(len(run) - 42):
             piece = run[start:start + 43]
-            if piece in secrets:
-                yield piece, secrets[piece]
+            if (kind := _known(piece, secrets)) is not None:
+                yield piece, kind
                 return
 
 

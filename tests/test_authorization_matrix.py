@@ -373,7 +373,19 @@ API: dict[tuple[str, str], ApiRow] = {
 API_BROWSER: dict[tuple[str, str], Row] = {
     key: Row(row.url, same(UNAUTHORISED)) for key, row in API.items()}
 
-ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP, **API_BROWSER}
+# The FHIR API's open routes (no token needed): every persona, browser or not, gets the
+# same answer; what a token may do is tested in tests/fhir/.
+FHIR_OPEN: dict[tuple[str, str], Row] = {
+    ("/fhir/R4/metadata", "GET"): Row("/fhir/R4/metadata", same(OK)),
+    ("/fhir/R4/.well-known/smart-configuration", "GET"): Row(
+        "/fhir/R4/.well-known/smart-configuration", same(OK)),
+    ("/fhir/R4/token", "POST"): Row(
+        "/fhir/R4/token", same(BAD),
+        note="SMART Backend Services token endpoint: a form without a client assertion is "
+             "invalid_request (tests/fhir/test_smart_token.py)"),
+}
+
+ALL_ROWS = {**ROUTES, **STATIC, **DEV_IDP, **API_BROWSER, **FHIR_OPEN}
 
 
 def route_table(app) -> set[tuple[str, str]]:
@@ -397,7 +409,8 @@ def test_every_route_has_a_row(app):
     for (path, _method) in ROUTES:
         assert not path.startswith(("/static/", "/dev-idp/", "/fhir/"))
     api_routes = {(path, method) for path, method in served if path.startswith("/fhir/")}
-    assert api_routes == set(API), "every FHIR API route needs an ApiRow (and only those)"
+    assert api_routes == set(API) | set(FHIR_OPEN), \
+        "every FHIR API route needs an ApiRow, or a FHIR_OPEN row if it needs no token"
 
 
 def test_the_matrix_would_catch_a_new_route(app):
@@ -626,12 +639,14 @@ def test_authorization_matrix(app, ids, persona):
 def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
     demo_ids = ids
     """Every unsafe route, for every persona: no token, no action (except the token
-    endpoint, which OAuth clients call without a browser session, and the CSP report,
-    which browsers send without one and which changes nothing but the log)."""
+    endpoints, which OAuth clients call without a browser session, the FHIR API, called
+    with bearer tokens and never with the session cookie, and the CSP report, which
+    browsers send without one and which changes nothing but the log)."""
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
-            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport"):
+            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport") \
+                    or path.startswith("/fhir/"):
                 continue
             url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"],
                                  patient=ids["viola_patient"])

@@ -26,6 +26,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.fhir.clients import FhirClient, FhirClientUnit
+from portal.fhir.limits import throttle
 from portal.fhir.outcome import FhirError
 from portal.people.models import Unit
 
@@ -74,7 +75,8 @@ def _unauthorised(diagnostics: str) -> FhirError:
 async def caller_of(request: Request) -> Caller:
     """The route dependency `caller`: the Authorization header's bearer token, its
     client (active) and the client's units (one statement). FhirError 401 when the
-    token is missing, unknown, expired or its client is gone."""
+    token is missing, unknown, expired or its client is gone; FhirError 429 when the
+    client has spent its minute's budget of calls (portal.fhir.limits)."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith(_BEARER) or not header[len(_BEARER):].strip():
         raise FhirError(401, "login", "An access token is needed (Authorization: Bearer).",
@@ -91,5 +93,6 @@ async def caller_of(request: Request) -> Caller:
         .where(FhirClient.id == grant["client"], FhirClient.active))).all()
     if not rows:
         raise _unauthorised("The client of this access token is no longer registered.")
+    await throttle(request, "api", grant["client"])
     units = sorted((unit for _, unit in rows if unit is not None), key=lambda unit: unit.id)
     return Caller(rows[0][0], units, set(grant["scopes"]))

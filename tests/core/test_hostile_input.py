@@ -306,6 +306,7 @@ def test_a_new_route_would_not_be_driven_unnoticed(app):
 NO_FORM = {
     ("/dev-idp/token", "POST"): "OAuth clients post it (the portal's own login), no page",
     ("/csp-rapport", "POST"): "browsers post JSON reports to it (tests/core/test_csp_report.py)",
+    ("/fhir/R4/token", "POST"): "staff systems post SMART token requests (tests/fhir/), no page",
 }
 
 

@@ -36,6 +36,7 @@ def test_a_finnish_id_lower_case_and_without_its_sign_is_a_hit():
     ("by Anna Berg", "full name of staff member SE2321000016-A1B2"),
     ("token eyJhbGciOiJSUzI1NiJ9abc.eyJzdWIiOiIxMjM0NTY3ODkw.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
      "JWT-shaped token"),
+    ("headers Authorization: Bearer q3Zk0_Jd8mH2xY7pL4wR9tV1sN6bC5aE0fG3hK2jM8n", "bearer token"),
 ])
 def test_names_addresses_and_tokens_are_hits(text, kind):
     assert kind in [hit.kind for hit in hits_in(LINE.format(text), where="t", logger="x")]
@@ -82,3 +83,18 @@ def test_the_scan_reads_each_logger_at_the_level_the_app_runs_it_at(client):
     for name in ("httpx", "httpcore", "authlib", "sqlalchemy", "aiosqlite", "psycopg"):
         assert logging.getLogger(name).getEffectiveLevel() == app_log_level(name) == logging.WARNING
     assert set(APP_LOG_LEVELS) == {"portal", "litestar"}
+
+
+def test_an_issued_fhir_access_token_is_a_hit_though_the_store_keeps_only_its_hash(
+        client, database_url, _every_log_line_is_scanned):
+    from tests.fhir.helpers import register
+    from tests.fhir.smart import get_token
+
+    _, harvest = _every_log_line_is_scanned
+    system = register(database_url, ["se-kalmar-vc"], scopes=["system/Consent.read"])
+    token = get_token(client, system, ["system/Consent.read"])
+    assert token not in harvest.secrets  # only its hash was written
+    for leaked in (f"token {token} refused", f"key=x{token}y"):
+        hits = scan([("t", "portal.fhir", LINE.format(leaked))], harvest.secrets)
+        assert [hit.kind for hit in hits] == ["FHIR access token"], leaked
+        assert token not in report(hits)
