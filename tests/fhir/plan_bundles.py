@@ -32,7 +32,9 @@ def entry(resource: dict, url: str | None = None, method: str = "POST", full_url
 def plan_bundle(national_id: str, *, identifier: str | None = None, author: str = ANNA,
                 performer: str = SOC_HSA, coordinator: str = ANNA, status: str = "active",
                 important: str = "Att få bo kvar hemma.", system: str = identifiers.SE_PERSONNUMMER,
-                follow_up: str = "2026-12-08T09:00:00Z", conditional: bool = False) -> dict:
+                follow_up: str = "2026-12-08T09:00:00Z", conditional: bool = False,
+                staff_system: str = identifiers.SE_HSA_ID,
+                unit_system: str = identifiers.SE_HSA_ID) -> dict:
     """A plan for the person with `national_id`: three goals, an action at `performer`'s
     unit, a follow-up meeting, a care team with a coordinator and a contact."""
     identifier = identifier or f"LC-{uuid.uuid4().hex[:10]}"
@@ -66,13 +68,13 @@ def plan_bundle(national_id: str, *, identifier: str | None = None, author: str 
         entry({"resourceType": "Patient", "identifier": [{"system": system, "value": national_id}]},
               f"Patient?identifier={system}|{national_id}", "PUT", patient),
         entry({"resourceType": "Practitioner",
-               "identifier": [{"system": identifiers.SE_HSA_ID, "value": author}]},
+               "identifier": [{"system": staff_system, "value": author}]},
               full_url=author_url),
         entry({"resourceType": "Organization",
-               "identifier": [{"system": identifiers.SE_HSA_ID, "value": performer}]},
+               "identifier": [{"system": unit_system, "value": performer}]},
               full_url=org_url),
         entry({"resourceType": "Practitioner",
-               "identifier": [{"system": identifiers.SE_HSA_ID, "value": coordinator}]},
+               "identifier": [{"system": staff_system, "value": coordinator}]},
               full_url=coord_url),
         entry({"resourceType": "CareTeam", "status": "active", "subject": {"reference": patient},
                "participant": [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import col, select
 
 from portal.audit.models import AuditEvent
+from portal.core.i18n import format_date
 from portal.fhir.mapping import fhir_id
 from portal.plans import content as plan_content
 from portal.plans.models import Plan, PlanVersion
@@ -19,6 +21,7 @@ from tests.fhir.plan_bundles import ANNA, FHIR, MARIA, body, plan_bundle
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 WRITE = ["system/CarePlan.write"]
+MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"]
 
 
 def send(client, token: str, bundle: dict | bytes, headers: dict | None = None):
@@ -92,7 +95,9 @@ def test_a_bundle_publishes_violas_plan_and_she_sees_where_it_came_from(client, 
     assert page.status_code == 200
     text = strip_ws(page.text)
     assert "Att få bo kvar i Kalmar." in text
-    assert "Från Lifecare SP, Region Kalmar län," in text
+    day = new.published_at.astimezone(ZoneInfo("Europe/Stockholm")).date()
+    assert f"Från Lifecare SP, Region Kalmar län, {format_date(day, locale='sv')}" in text
+    assert format_date(day, locale="sv").split()[1] in MONTHS  # "30 november 2026"
     # The earlier version (written in the editor) has no source line.
     older = client.get(f"/plan/{new.plan_id}/version/{new.number - 1}")
     assert older.status_code == 200 and "Från Lifecare SP" not in older.text
@@ -119,6 +124,33 @@ def staff_id(client, employee_id: str) -> str:
         return (await db.exec(select(StaffMember).where(StaffMember.employee_id == employee_id))).one().id
 
     return db_run(client, work)
+
+
+def test_a_finnish_plan_by_hetu_and_sote_oid_shows_its_source_in_finland_swedish(client,
+                                                                                 database_url):
+    from portal.fhir import identifiers
+    from tests.fhir.plan_bundles import LOCAL
+    from tests.plans.helpers import as_person
+
+    vasa = register(database_url, ["fi-vasa-hs"], name="Lifecare SP",
+                    owner="Österbottens välfärdsområde")
+    person = person_with_consent(client, country="FI", units=("fi-vasa-hs", "fi-vasa-soc"),
+                                 consent=("fi-vasa-hs",))
+    token = mint(client, vasa, WRITE)
+    response = send(client, token, plan_bundle(
+        person.national_id, system=identifiers.FI_HETU, author="FI-OVA-1001",
+        coordinator="FI-OVA-1001", staff_system=f"{LOCAL}/sid/staff",
+        performer="1.2.246.10.32162830.10.2", unit_system=identifiers.FI_SOTE_ORGANISATION_REGISTER,
+        follow_up="2026-12-08T08:00:00Z"))
+    assert response.status_code == 201, response.text
+    new = versions(client, person.id)[-1]
+    content = plan_content.load(new.content)
+    assert content["actions"][0]["unit_id"] == lifecare_unit(client, "fi-vasa-soc")
+    assert content["follow_up"]["time"] == "10:00"  # 08:00 UTC in Vasa
+    as_person(client, person)
+    text = strip_ws(client.get("/plan").text)
+    day = new.published_at.astimezone(ZoneInfo("Europe/Helsinki")).date()
+    assert f"Från Lifecare SP, Österbottens välfärdsområde, {day.day}.{day.month}.{day.year}" in text
 
 
 def test_the_same_bundle_twice_makes_one_version(client, lifecare):
