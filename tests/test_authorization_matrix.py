@@ -279,6 +279,10 @@ ROUTES: dict[tuple[str, str], Row] = {
                                              {**person_only(OK), NO_SCOPE: FORBIDDEN}),
     ("/mina-uppgifter/fhir.json", "GET"): Row("/mina-uppgifter/fhir.json",
                                               {**person_only(OK), NO_SCOPE: FORBIDDEN}),
+    # The FHIR API (portal.fhir): staff systems with a bearer token, never a portal session.
+    ("/fhir/R4", "POST"): Row("/fhir/R4", same(Expect(401)),
+                              note="a plan transaction needs an access token "
+                                   "(tests/fhir/test_publish.py); a session is not one"),
     # Vem kan se och göra saker åt dig (portal.people.representatives): a representative
     # reads what they may do for the person; only the person invites and ends. Made-up
     # ids look the same as someone else's invitation or proxy.
@@ -567,12 +571,14 @@ def test_authorization_matrix(app, ids, persona):
 def test_post_without_a_csrf_token_is_refused_everywhere(app, ids, persona):
     demo_ids = ids
     """Every unsafe route, for every persona: no token, no action (except the token
-    endpoint, which OAuth clients call without a browser session, and the CSP report,
-    which browsers send without one and which changes nothing but the log)."""
+    endpoint, which OAuth clients call without a browser session, the CSP report,
+    which browsers send without one and which changes nothing but the log, and the FHIR
+    API, which takes bearer tokens and never a session cookie: tests/fhir)."""
     failures = []
     with TestClient(app, base_url=BASE_URL) as client:
         for (path, method), row in ALL_ROWS.items():
-            if method != "POST" or path in ("/dev-idp/token", "/csp-rapport"):
+            if (method != "POST" or path in ("/dev-idp/token", "/csp-rapport")
+                    or path.startswith("/fhir/")):
                 continue
             url = row.url.format(viola=demo_ids["viola"], elsa=demo_ids["elsa"])
             become(client, persona, demo_ids)
