@@ -40,8 +40,6 @@ from portal.people.models import Person
 from portal.plans import services
 from portal.plans.models import Plan, PlanVersion
 
-ACTION = "fhir.plan.published"
-
 
 @dataclass
 class Published:
@@ -106,8 +104,8 @@ async def publish_sent(db: AsyncSession, caller: Caller, sent: SentPlan, now: da
             plan.draft_source_client_id = client.id
             plan.draft_source_identifier = sent.identifier
             plan.draft_source_digest = sent_digest
-            await record(db, ACTION, actor, subject_person_id=person.id, on_behalf_of=person.id,
-                         object_type="plan", object_id=plan.id,
+            await record(db, "fhir.plan.published", actor, subject_person_id=person.id,
+                         on_behalf_of=person.id, object_type="plan", object_id=plan.id,
                          detail={"draft": True, "author": author.id})
             return Published(plan, None, created=True)
         version = await services.publish(
@@ -117,7 +115,7 @@ async def publish_sent(db: AsyncSession, caller: Caller, sent: SentPlan, now: da
         await db.rollback()  # the request commits what a 4xx leaves: nothing here
         raise FhirError(409, "conflict", "The plan's draft changed while this was saved; "
                         "nothing was saved. Send again.") from None
-    await record(db, ACTION, actor, subject_person_id=person.id, on_behalf_of=person.id,
-                 object_type="plan", object_id=plan.id,
+    await record(db, "fhir.plan.published", actor, subject_person_id=person.id,
+                 on_behalf_of=person.id, object_type="plan", object_id=plan.id,
                  detail={"version": version.number, "author": author.id})
     return Published(plan, version, created=True)
