@@ -81,7 +81,8 @@ def read_bundle(body: bytes, base_url: str) -> SentPlan:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise FhirError(400, "structure", "The body is not valid JSON.") from None
-    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+    if (not isinstance(data, dict) or data.get("resourceType") != "Bundle"
+            or not isinstance(data.get("entry", []), list)):
         raise _invalid("structure", "Send a Bundle of type transaction.", "Bundle", 400)
     for index, entry in enumerate(data.get("entry") or []):
         kind = (entry.get("resource") or {}).get("resourceType") if isinstance(entry, dict) else None
@@ -96,6 +97,8 @@ def read_bundle(body: bytes, base_url: str) -> SentPlan:
         where = "Bundle" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
                                    for part in first["loc"] if part != "__root__")
         raise _invalid("structure", f"Not valid FHIR R4: {first['msg']}", where, 400) from None
+    except (KeyError, TypeError, ValueError):  # e.g. an unknown resourceType in `contained`
+        raise _invalid("structure", "Not valid FHIR R4.", "Bundle", 400) from None
     if bundle.get("type") != "transaction":
         raise _invalid("value", "The Bundle's type must be transaction.", "Bundle.type")
     entries = bundle.get("entry") or []

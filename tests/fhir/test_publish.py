@@ -260,6 +260,11 @@ def test_malformed_wrong_and_oversized_bundles(client, lifecare):
     token = mint(client, lifecare, WRITE)
     not_json = send(client, token, b"{not json")
     assert not_json.status_code == 400 and outcome_of(not_json)["code"] == "structure"
+    not_a_list = send(client, token, {"resourceType": "Bundle", "type": "transaction", "entry": {}})
+    assert not_a_list.status_code == 400 and outcome_of(not_a_list)["expression"] == ["Bundle"]
+    strange = plan_bundle(person.national_id)
+    strange["entry"][0]["resource"]["contained"] = [{"resourceType": "Nothing"}]
+    assert send(client, token, strange).status_code == 400
     collection = dict(plan_bundle(person.national_id), type="collection")
     assert outcome_of(send(client, token, collection))["expression"] == ["Bundle.type"]
     invalid = plan_bundle(person.national_id)
