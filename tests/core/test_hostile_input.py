@@ -306,6 +306,8 @@ def test_a_new_route_would_not_be_driven_unnoticed(app):
 NO_FORM = {
     ("/dev-idp/token", "POST"): "OAuth clients post it (the portal's own login), no page",
     ("/csp-rapport", "POST"): "browsers post JSON reports to it (tests/core/test_csp_report.py)",
+    ("/fhir/R4", "POST"): "staff systems post FHIR transaction Bundles with a bearer token "
+                          "(tests/fhir/test_publish.py), no page",
 }
 
 
