@@ -345,7 +345,7 @@ class ApiRow:
     url: str  # "{patient}" filled in with Viola's identifier (as a search parameter)
     scope: str  # the scope the route needs
     expect: dict[str, Expect]
-    body: dict | None = None  # for a POST: the JSON sent
+    body: dict | str | None = None  # for a POST: the JSON sent (PLAN_BUNDLE: a plan for Viola)
     form: dict | None = None  # for a POST: the form sent ("{patient}" filled in)
     note: str = field(default="", compare=False)
 
@@ -363,6 +363,12 @@ API: dict[tuple[str, str], ApiRow] = {
         note="a unit that works with the person learns its own state, also a withdrawal"),
     ("/fhir/R4/CarePlan", "GET"): ApiRow(
         "/fhir/R4/CarePlan?patient={patient}", "system/CarePlan.read", api()),
+    ("/fhir/R4", "POST"): ApiRow(
+        "/fhir/R4", "system/CarePlan.write",
+        {**api(Expect(201)), UNRELATED: Expect(422)}, body="plan-bundle",
+        note="a plan for Viola written by a staff member of the client's unit (Anna, or Maria "
+             "of the socialtjänst): 201 with consent, 403 without; another unit's client "
+             "cannot name Anna as the author (422, business rule)"),
     ("/fhir/R4/Consent/_search", "POST"): ApiRow(
         "/fhir/R4/Consent/_search", "system/Consent.read", api(related=OK),
         form={"patient": "{patient}"}, note="the same search, the identifier in the body"),
@@ -682,6 +688,12 @@ def _api_answers(app, ids: dict[str, str], persona: str, row: ApiRow, client: Te
         scopes = [s for s in SCOPES if s != row.scope] if persona == WRONG_SCOPE else [row.scope]
         headers = bearer(mint(client, system, scopes))
     url = row.url.format(patient=ids["viola_patient"])
+    if row.body == "plan-bundle":
+        from tests.fhir.plan_bundles import ANNA, FHIR, MARIA, body, plan_bundle
+
+        bundle = plan_bundle(ids["viola_patient"].split("|", 1)[1],
+                             author=MARIA if persona == RELATED else ANNA)
+        return client.post(url, headers={**headers, **FHIR}, content=body(bundle))
     if row.form is not None:
         form = {key: value.format(patient=ids["viola_patient"]) for key, value in row.form.items()}
         return client.post(url, headers=headers, data=form)

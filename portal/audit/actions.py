@@ -41,6 +41,8 @@ SHOWN: dict[str, Words] = {
     "plan.draft_saved": Words(N_("Ändrade i utkastet till planen.")),
     "plan.published": Words(N_("Publicerade en ny version av planen.")),
     "plan.closed": Words(N_("Avslutade planen.")),
+    # A staff system over the FHIR API (portal.fhir.plan_publication): said of the system
+    "fhir.plan.published": Words(N_("Skickade en version av planen från sitt eget system.")),
     # The person as a whole, and lists where the person is shown
     "person.viewed_by_staff": Words(N_("Öppnade översikten med uppgifterna.")),
     "consent.listed_for_staff": Words(N_("Såg namnet och svaret om samtycke i en lista.")),

@@ -20,7 +20,7 @@ Where each field goes (LOCAL is `<base url>/fhir`, the portal's own systems):
 | Unit (only those referenced)            | Organization (identifier LOCAL/sid/unit = code and the official external_id: HSA-id or SOTE OID, name, type = LOCAL/CodeSystem/unit-kind kind, partOf.display = organisation, telecom, address.text) |
 | StaffMember                             | Practitioner (identifier: HSA-id, or LOCAL/sid/staff) and PractitionerRole (code.text = title, organization) |
 | Representation (someone acts for them)  | RelatedPerson (relationship v3-RoleCode GUARD or POWATT, .text = appointment, period, extension LOCAL/StructureDefinition/representation-scope) |
-| Plan + PlanVersion (one per version)    | CarePlan (identifier LOCAL/sid/plan = plan id, meta.versionId = number, replaces = the version before, created = published, author = publisher) |
+| Plan + PlanVersion (one per version)    | CarePlan (identifier LOCAL/sid/plan = plan id, meta.versionId = number, category LOCAL/CodeSystem/plan-category#sip, replaces = the version before, created = published, author = publisher) |
 | Plan content "important"                | Goal (category LOCAL/CodeSystem/plan-section#important) .description.text |
 | Plan content "self_can"                 | Goal (… #self_can) .description.text                 |
 | Plan content "need_help"                | Goal (… #need_help) .description.text                |
@@ -66,6 +66,14 @@ REQUEST_STATUS = {"received": "received", "assigned": "accepted", "meeting_booke
 CONSENT_STATUS = {"give": "active", "withdraw": "inactive", "think": "proposed"}
 ROLE_CODES = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 RELATIONSHIP = {"guardian": "GUARD", "legal_representative": "GUARD", "proxy": "POWATT"}
+# CarePlan.category: a coordinated individual plan (samordnad individuell plan, SIP), in
+# the portal's own code system LOCAL/CodeSystem/plan-category (no national code exists).
+PLAN_CATEGORY = ("plan-category", "sip")
+
+
+def local_code_system(base_url: str, name: str) -> str:
+    """The URL of one of the portal's own code systems: `<base url>/fhir/CodeSystem/<name>`."""
+    return f"{base_url.rstrip('/')}/fhir/CodeSystem/{name}"
 
 
 @dataclass
@@ -302,6 +310,7 @@ class _Builder:
             "meta": {"versionId": str(version.number)},
             "identifier": [{"system": self.system("plan"), "value": plan.id}],
             "status": status, "intent": "plan",
+            "category": [{"coding": [self.code(*PLAN_CATEGORY)]}],
             "title": f"SIP {version.number}",
             "subject": ref("Patient", self.data.person.id),
             "period": {"start": content.get("start"), "end": content.get("end")},
@@ -578,7 +587,8 @@ def resources_by_url(bundle: dict) -> dict[str, dict]:
     return {entry["fullUrl"]: entry["resource"] for entry in bundle.get("entry", [])}
 
 
-def _code_of(concept: dict | None) -> str | None:
+def code_of(concept: dict | None) -> str | None:
+    """The plan-section or plan-role code of a CodeableConcept (None when it has neither)."""
     for coding in (concept or {}).get("coding", []):
         if coding.get("system", "").endswith(("/CodeSystem/plan-section", "/CodeSystem/plan-role")):
             return coding.get("code")
@@ -591,6 +601,20 @@ def _id_behind(reference: dict | None, resources: dict[str, dict]) -> str:
     return portal_id(target["id"]) if target else ""
 
 
+# resolve(reference, kind, resources) -> portal id ("" when none); kind "unit" or "staff".
+Resolver = Callable[[dict | None, str, dict[str, dict]], str]
+
+
+def _by_resource_id(reference: dict | None, _kind: str, resources: dict[str, dict]) -> str:
+    return _id_behind(reference, resources)
+
+
+def _points(reference: dict) -> bool:
+    """A reference to something (a literal `reference` or a logical `identifier`), not
+    only a `display`."""
+    return bool(reference.get("reference") or reference.get("identifier"))
+
+
 def _ext(element: dict, suffix: str) -> str:
     for extension in element.get("extension", []):
         if extension.get("url", "").endswith(f"/StructureDefinition/{suffix}"):
@@ -598,12 +622,14 @@ def _ext(element: dict, suffix: str) -> str:
     return ""
 
 
-def _meeting_back(activity: dict) -> dict:
+def _meeting_back(activity: dict, zone=None) -> dict:
     detail = activity.get("detail", {})
     start = detail.get("scheduledPeriod", {}).get("start", "")
     meeting = {"date": "", "time": "", "place": detail.get("location", {}).get("display", "")}
     if "T" in start:
-        moment = datetime.fromisoformat(start)
+        moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        if zone is not None and moment.tzinfo is not None:
+            moment = moment.astimezone(zone)  # the person's wall time, as the editor keeps it
         meeting["date"], meeting["time"] = moment.date().isoformat(), moment.strftime("%H:%M")
     else:
         meeting["date"] = start
@@ -612,27 +638,33 @@ def _meeting_back(activity: dict) -> dict:
     return meeting
 
 
-def plan_content(care_plan: dict, resources: dict[str, dict]) -> dict:
+def plan_content(care_plan: dict, resources: dict[str, dict], *,
+                 resolve: Resolver = _by_resource_id, zone=None) -> dict:
     """The plan content (portal.plans.content) a CarePlan carries: its Goals, activities
-    and CareTeam are looked up in `resources` (fullUrl -> resource, `resources_by_url`)."""
+    and CareTeam are looked up in `resources` (fullUrl -> resource, `resources_by_url`).
+
+    `resolve(reference, kind, resources)` gives the portal id of a unit ("unit": an
+    activity's performer) or staff member ("staff": the coordinator); by default the
+    portal's own resource ids (a file the portal wrote). A follow-up start with an offset
+    is read as the wall time in `zone` (ZoneInfo, the person's) when given."""
     from portal.plans import content as plan_content_
 
     content = plan_content_.load(None)
     for goal_ref in care_plan.get("goal", []):
         goal = resources.get(goal_ref.get("reference", ""), {})
-        section = next((_code_of(c) for c in goal.get("category", []) if _code_of(c)), None)
+        section = next((code_of(c) for c in goal.get("category", []) if code_of(c)), None)
         if section in TEXT_GOALS:
             content[section] = goal.get("description", {}).get("text", "")
     period = care_plan.get("period", {})
     content["start"], content["end"] = period.get("start", ""), period.get("end", "")
     for activity in care_plan.get("activity", []):
         detail = activity.get("detail", {})
-        kind = _code_of(detail.get("code"))
+        kind = code_of(detail.get("code"))
         if kind == "action":
             performers = detail.get("performer", [])
-            unit = next((_id_behind(p, resources) for p in performers if p.get("reference")), "")
+            unit = next((resolve(p, "unit", resources) for p in performers if _points(p)), "")
             responsible = next((p["display"] for p in performers
-                                if not p.get("reference") and p.get("display")), "")
+                                if not _points(p) and p.get("display")), "")
             scheduled = detail.get("scheduledPeriod", {})
             content["actions"].append({
                 "id": portal_id(activity.get("id", "")), "what": detail.get("description", ""),
@@ -641,11 +673,11 @@ def plan_content(care_plan: dict, resources: dict[str, dict]) -> dict:
                 "status": ACTION_STATUS_BACK.get(detail.get("status"), ""),
             })
         elif kind == "follow-up" and detail.get("status") == "cancelled":
-            removed = _meeting_back(activity)
+            removed = _meeting_back(activity, zone)
             content["follow_up"]["removed"] = removed if any(removed.values()) else {}
         elif kind == "follow-up":
             kept = content["follow_up"].get("removed")
-            content["follow_up"] = _meeting_back(activity)
+            content["follow_up"] = _meeting_back(activity, zone)
             if kept is not None:
                 content["follow_up"]["removed"] = kept
         elif kind == "evaluation":
@@ -654,9 +686,10 @@ def plan_content(care_plan: dict, resources: dict[str, dict]) -> dict:
         team = resources.get(team_ref.get("reference", ""), {})
         for participant in team.get("participant", []):
             role = participant.get("role", [{}])[0]
-            code = _code_of(role)
+            code = code_of(role)
             if code == "coordinator":
-                content["coordinator_id"] = _id_behind(participant.get("member"), resources) or None
+                content["coordinator_id"] = resolve(participant.get("member"), "staff",
+                                                    resources) or None
             elif code == "contact":
                 content["contacts"].append({
                     "id": portal_id(participant.get("id", "")),

@@ -58,17 +58,33 @@ class Plan(SQLModel, table=True):
     # coordinator (content "coordinator_id", a staff id).
     follow_up_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     coordinator_id: str | None = Field(default=None, max_length=32)
+    # Where the draft came from when a staff system sent it as a draft (portal.fhir.publish,
+    # FhirClient.publish_as "draft"): kept until a contact person publishes it, when the
+    # version takes it over (PlanVersion.source_*). None for a draft written in the editor.
+    draft_source_client_id: str | None = Field(default=None, foreign_key="fhir_client.id",
+                                               max_length=32)
+    draft_source_identifier: str | None = Field(default=None, max_length=300)
+    draft_source_digest: str | None = Field(default=None, max_length=64)
 
 
 class PlanVersion(SQLModel, table=True):
+    """One published version. A version sent by a staff system over the FHIR API
+    (portal.fhir.publish) names its source: the client, the plan's business identifier in
+    that system (`system|value` of CarePlan.identifier) and the SHA-256 (hex) of what was
+    sent; `published_by` is still the staff member who authored it (CarePlan.author)."""
+
     __tablename__ = "plan_version"
-    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+    __table_args__ = (UniqueConstraint("plan_id", "number"),
+                      Index("plan_version_source", "source_client_id", "source_identifier"))
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     plan_id: str = Field(foreign_key="plan.id", index=True, max_length=32)
     number: int
     content: str = Field(sa_column=Column(Text, nullable=False))
     published_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     published_by: str = Field(foreign_key="staff_member.id", max_length=32)
+    source_client_id: str | None = Field(default=None, foreign_key="fhir_client.id", max_length=32)
+    source_identifier: str | None = Field(default=None, max_length=300)
+    source_digest: str | None = Field(default=None, max_length=64)
 
 
 class PlanSeen(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.access import Scope, Subject, acting_for
+from portal.fhir.clients import FhirClient
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import calendar, services
 from portal.plans import content as plan_content
@@ -45,6 +46,13 @@ async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
         "coordinator_unit": units.get(coordinator.unit_id) if coordinator else None,
         "statuses": plan_content.ACTION_STATUSES, "person": person,
     }
+
+
+async def version_source(db: AsyncSession, version) -> FhirClient | None:
+    """The staff system a version came from (PlanVersion.source_client_id, portal.fhir.publish):
+    the plan page says "Från Lifecare SP, Region Kalmar län, 2 december 2026". None when a
+    contact person wrote it in the editor (no statement then)."""
+    return await db.get(FhirClient, version.source_client_id) if version.source_client_id else None
 
 
 async def log_plan_read(subject: Subject, plan, number: int) -> None:
@@ -91,7 +99,8 @@ async def my_plan(subject: NamedDependency[Subject],
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "ask_links": await ask_links(subject, context),
-        "publisher": publisher, "earlier": earlier, "archived": False,
+        "publisher": publisher, "source": await version_source(db, reading.version),
+        "earlier": earlier, "archived": False,
         "sort_by": "date" if order == "datum" else "unit",
         # Only a version that removed a meeting says so (plans.forms, "follow_up_remove"):
         # the versions are read only then.
@@ -123,7 +132,7 @@ async def plan_version(plan_id: FromPath[str], number: FromPath[int], subject: N
     publisher = await db.get(StaffMember, found.published_by)
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": found, "changed": set(), "publisher": publisher,
-        "earlier": [], "archived": True,
+        "source": await version_source(db, found), "earlier": [], "archived": True,
     })
 
 

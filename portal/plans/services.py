@@ -173,11 +173,23 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
     return plan
 
 
+@dataclass(frozen=True)
+class Source:
+    """A staff system a version came from (PlanVersion.source_*, portal.fhir.publish):
+    FhirClient.id, the plan's business identifier there (`system|value`), SHA-256 (hex)."""
+
+    client_id: str
+    identifier: str
+    digest: str
+
+
 async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
-                  now: datetime | None = None) -> PlanVersion:
+                  now: datetime | None = None, *, source: Source | None = None) -> PlanVersion:
     """Publish the draft as the next version, once (a repeated form is a Conflict).
 
-    `now` (aware, the request's time) decides whose representation is valid for the notice."""
+    `now` (aware, the request's time) decides whose representation is valid for the notice.
+    `source`: the staff system that sent this version; without it, the draft's own source
+    when a staff system sent the draft (Plan.draft_source_*), which the version takes over."""
     if not 0 <= revision < INT_MAX:  # no form of ours has it (and +1 must fit): stale
         await _conflict(db, plan)
     result = await db.exec(
@@ -189,8 +201,15 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     if result.rowcount != 1:
         await _conflict(db, plan)
     await db.refresh(plan)
+    if source is None and plan.draft_source_client_id:
+        source = Source(plan.draft_source_client_id, plan.draft_source_identifier or "",
+                        plan.draft_source_digest or "")
+    plan.draft_source_client_id = plan.draft_source_identifier = plan.draft_source_digest = None
     published = PlanVersion(plan_id=plan.id, number=plan.current_version, content=plan.draft,
-                            published_by=staff.id)
+                            published_by=staff.id,
+                            source_client_id=source.client_id if source else None,
+                            source_identifier=source.identifier if source else None,
+                            source_digest=source.digest if source else None)
     db.add(published)
     person = await db.get(Person, plan.person_id)
     plan.follow_up_at, plan.coordinator_id = follow_up_fields(
