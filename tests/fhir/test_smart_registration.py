@@ -68,7 +68,7 @@ def test_the_command_registers_lists_and_deactivates_a_client_that_then_gets_tok
     assert request_token(client, system, ["system/Consent.read"]).status_code == 401
 
 
-def test_the_command_refuses_a_private_key_and_says_why(database_url, tmp_path):
+def test_the_command_refuses_a_private_key_and_says_why(database_url, demo_ids, tmp_path):
     import subprocess
     import sys
 
@@ -118,7 +118,7 @@ def test_a_public_jwks_is_kept_with_public_members_only():
     ({"client_id": "has space"}, "client_id"),
     ({"name": " "}, "name"),
 ])
-def test_add_client_refuses_what_it_cannot_register(database_url, change, reason):
+def test_add_client_refuses_what_it_cannot_register(database_url, demo_ids, change, reason):
     arguments = {"client_id": "refused-client", "name": "Lifecare SP", "owner": "Region",
                  "unit_external_ids": [KALMAR_VC], "jwks": _jwks(_key()),
                  "scopes": ["system/Consent.read"], **change}
@@ -126,7 +126,7 @@ def test_add_client_refuses_what_it_cannot_register(database_url, change, reason
         run_db(database_url, lambda db: add_client(db, **arguments))
 
 
-def test_a_client_id_is_registered_once(database_url):
+def test_a_client_id_is_registered_once(database_url, demo_ids):
     arguments = {"client_id": "only-once", "name": "Cosmic", "owner": "Region",
                  "unit_external_ids": [KALMAR_VC], "jwks": _jwks(_key()),
                  "scopes": ["system/Consent.read"]}
