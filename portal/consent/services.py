@@ -166,10 +166,13 @@ async def decide(
         return Outcome(previous, duplicate=True)
     now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
         ConsentEvent.person_id == person.id))).one() or 0
-    allowed = {u.id for u in (await db.exec(select(Unit).where(Unit.country == person.country))).all()}
+    # Only the units named (a country has hundreds): one of another country is not allowed.
+    allowed = set((await db.exec(select(Unit.id).where(
+        Unit.country == person.country, col(Unit.id).in_(list(set(unit_ids)))))).all()) \
+        if unit_ids else set()
     units = [u for u in dict.fromkeys(unit_ids) if u in allowed]
     if decision == WITHDRAW:
-        current = await overview(db, person, today)
+        current = await overview(db, person, today, every_unit=False)
         units = [u for u in units if current.state(u).status in (GIVEN, WAITING)]
         if not units:
             raise NothingChosen()
@@ -204,7 +207,7 @@ async def decide(
     await record(db, f"consent.{decision}", actor, subject_person_id=person.id,
                  on_behalf_of=on_behalf_of, object_type="consent_act", object_id=act.id,
                  detail={"units": units, "method": method})
-    after = await overview(db, person, today)
+    after = await overview(db, person, today, every_unit=False)
     await _notify(db, person, act, after, given_by)
     return Outcome(act, duplicate=False)
 
