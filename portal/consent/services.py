@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import func, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -71,24 +71,22 @@ async def overview(db: AsyncSession, person: Person, today: date, *,
                    every_unit: bool = True) -> Overview:
     """The person's consent per unit on `today` (their own date): the units proposed to
     them (care relations) first, then the other units of their country. With
-    `every_unit=False` only the proposed units and those with a decision are read (a
-    summary such as the start page's; a country has hundreds of units)."""
+    `every_unit=False` only the proposed units and those with a decision are read (the
+    citizen's pages; a country has hundreds of units, found by portal.consent.unit_search).
+    Three statements: decisions, deciders with their people, units with their nearness."""
     rows = await _decisions(db, person.id)
-    decide = await rules.deciders(db, person, today)
+    deciding = await rules.deciding(db, person, today)
+    decide = frozenset(deciding)
     states = derive(_as_decisions(rows), decide)
-    proposed = set((await db.exec(select(CareRelation.unit_id).where(
-        CareRelation.person_id == person.id))).all())
-    which = (Unit.country == person.country) if every_unit \
-        else col(Unit.id).in_(proposed | set(states))
-    units = (await db.exec(select(Unit).where(which).order_by(Unit.name))).all()
-    ordered = [u for u in units if u.id in proposed] + [u for u in units if u.id not in proposed]
+    # The units, and whether each is near the person (a care relation), in one statement.
+    near = col(Unit.id).in_(select(CareRelation.unit_id).where(CareRelation.person_id == person.id))
+    which = (Unit.country == person.country) if every_unit else or_(near, col(Unit.id).in_(set(states)))
+    units = (await db.exec(select(Unit, near).where(which).order_by(Unit.name))).all()
+    proposed = {u.id for u, is_near in units if is_near}
+    ordered = [u for u, _ in units if u.id in proposed] + [u for u, _ in units if u.id not in proposed]
     last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
     thinking_rows = [(e, a) for e, a in rows if e.kind == "thinking" and e.seq > last_decision]
-    names, deciding = {}, {}
-    if decide:
-        for p in (await db.exec(select(Person).where(col(Person.id).in_(decide)))).all():
-            names[p.id] = p.name
-            deciding[p.id] = p
+    names = {pid: p.name for pid, p in deciding.items()}
     return Overview(
         person=person, units=ordered, proposed=proposed, states=states, deciders=decide,
         seq=max((e.seq for e, _ in rows), default=0), thinking=bool(thinking_rows),
