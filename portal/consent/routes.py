@@ -20,6 +20,8 @@ from portal.core.i18n import N_
 from portal.notices.outbox import locale_for as locale_of
 from portal.people.models import Person
 
+# Other units kept ticked across searches, at most (a person adds a few, not hundreds).
+KEPT_MAX = 50
 CONSENT = {"subject": acting_for(Scope.CONSENT)}
 # Staff of a unit that works with the person: without consent only the unit's own status.
 STAFF = {"subject": staff_subject(needs_consent=False, audit="consent.viewed_by_staff")}
@@ -36,19 +38,19 @@ async def _page(request: Request, subject: Subject, form: ConsentForm, status: i
     person, viewer, db = subject.person, subject.viewer, subject.db
     view = view or await services.overview(db, person, subject.today, every_unit=False)
     near = {u.id for u in view.units}
-    chosen = await unit_search.units_by_id(db, person.country,
-                                           [u for u in dict.fromkeys(form.units) if u not in near])
-    # Units answered before without a care relation are offered again among the others.
-    kept = [u for u in view.units if u.id not in view.proposed and u.id not in
-            {a.id for a in view.active_units}] + chosen
+    chosen = await unit_search.units_by_id(
+        db, person.country, [u for u in dict.fromkeys(form.units) if u not in near][:KEPT_MAX])
+    my_waiting = [u.id for u in view.waiting_units if viewer.person.id in view.state(u.id).given_by]
+    # Units answered before without a care relation are offered again among the others
+    # (not those in force, nor those waiting only for another guardian's yes).
+    answered = {u.id for u in view.active_units} | set(my_waiting)
+    kept = [u for u in view.units if u.id not in view.proposed and u.id not in answered] + chosen
     search = await unit_search.find_units(db, person.country, query,
                                           exclude=near | {u.id for u in chosen})
     context = {"view": view, "form": form, "kept_units": kept, "search": search,
                "min_length": unit_search.QUERY_MIN}
     if request.headers.get("hx-target") == "unit-matches":
         return Template("consent/_unit_matches.html", status_code=status, context=context)
-    my_waiting = [u.id for u in view.waiting_units if viewer.person.id in view.state(u.id).given_by]
-    context["kept_units"] = [u for u in kept if u.id not in my_waiting]
     return Template("consent/overview.html", status_code=status, context={
         **context, "stale": stale,
         "child_view": rules.child_view_should_be_heard(person, subject.today,
@@ -70,7 +72,7 @@ async def consent_page(request: Request, subject: NamedDependency[Subject]) -> T
         await subject.log_read("consent.read", "person", subject.person.id)
     # Nothing is ticked in advance: consent is an active choice (only what was ticked
     # before a search stays ticked).
-    units = [str(u) for u in request.query_params.getall("unit", [])][:unit_search.MATCHES_MAX * 5]
+    units = [str(u) for u in request.query_params.getall("unit", [])][:KEPT_MAX]
     form = ConsentForm(key=new_key(), seen_seq=view.seq, units=units)
     return await _page(request, subject, form, view=view, query=request.query_params.get("sok"))
 
