@@ -15,6 +15,7 @@ from portal.audit.service import Actor, record
 from portal.consent import rules
 from portal.consent.models import CareRelation, ConsentAct, ConsentEvent, ConsentWording
 from portal.consent.state import GIVEN, WAITING, WITHDRAWN, Decision, UnitState, derive
+from portal.consent.unit_search import units_by_id
 from portal.consent.wording import current_text, current_wording  # noqa: F401
 from portal.core.ids import utcnow
 from portal.notices.outbox import enqueue
@@ -165,9 +166,7 @@ async def decide(
     now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
         ConsentEvent.person_id == person.id))).one() or 0
     # Only the units named (a country has hundreds): one of another country is not allowed.
-    allowed = set((await db.exec(select(Unit.id).where(
-        Unit.country == person.country, col(Unit.id).in_(list(set(unit_ids)))))).all()) \
-        if unit_ids else set()
+    allowed = {u.id for u in await units_by_id(db, person.country, unit_ids)}
     units = [u for u in dict.fromkeys(unit_ids) if u in allowed]
     if decision == WITHDRAW:
         current = await overview(db, person, today, every_unit=False)

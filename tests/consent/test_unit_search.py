@@ -208,3 +208,20 @@ def test_a_unit_of_another_country_in_a_consent_form_is_refused(client, page, pe
                            data={**consent_form(overview), "decision": "give", "unit": fi})
     assert response.status_code == 400
     assert audit_of(client, person.id, "consent.give") == []
+
+
+def test_control_characters_are_no_unit_nor_search_text(client, page, person):
+    """PostgreSQL refuses a NUL in text: such input is dropped before any statement."""
+    (hab,) = unit_ids(client, HAB)
+    found = page(consent_url(client, sok="habil\x00itering", unit=["\x00", hab + "\x00"]))
+    assert offered_in_matches(found) == []
+    assert "Ingen annan verksamhet hittades för ”habil itering”." in status_text(found)
+    assert page(consent_url(client, sok="\x00\x00")).select_one("#unit-matches [role=status]") \
+        .get_text(strip=True) == "Skriv minst 2 tecken för att söka."
+    overview = page(url(client.app, "consent_page"))
+    response = client.post(url(client.app, "consent_decide"), follow_redirects=False,
+                           data={**consent_form(overview), "decision": "give", "unit": ["\x00"]})
+    assert response.status_code == 400
+    response = client.post(url(client.app, "consent_decide"), follow_redirects=False,
+                           data={**consent_form(overview), "unit": ["\x00", hab]})  # no decision
+    assert response.status_code == 400
