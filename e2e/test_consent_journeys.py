@@ -98,8 +98,20 @@ def units_with_status(page: Page, status: str) -> list[str]:
 
 
 def unit_box(page: Page, unit: str) -> Locator:
-    return page.get_by_role("group", name="Vilka får samarbeta?").get_by_role(
+    """The unit's box in the consent form: near the person, or among other units found."""
+    return page.locator("form#form-field").get_by_role(
         "checkbox", name=re.compile(rf"^{re.escape(unit)} –"))
+
+
+def search_units(page: Page, text: str) -> None:
+    """Lägg till en annan verksamhet: open the disclosure (if closed) and search for `text`
+    (with JavaScript htmx swaps the matches in; without, the page is loaded again)."""
+    more = page.locator("details#more-units")
+    if more.get_attribute("open") is None:
+        more.locator("summary", has_text="Lägg till en annan verksamhet").click()
+    page.get_by_role("searchbox", name="Sök verksamhet").fill(text)
+    page.get_by_role("button", name="Sök", exact=True).click()
+    expect(page.locator("#unit-matches [role=status]")).to_contain_text(f"”{text}”")
 
 
 def tick_exactly(page: Page, units: list[str], proposed: list[str]) -> None:
@@ -222,11 +234,15 @@ def test_viola_gives_consent_for_two_units_and_later_withdraws_one(phone: Page) 
     expect(page.get_by_text("Du kan ändra dig när du vill.")).to_be_visible()
     for unit in (VC, SOC, AVD12):
         expect(unit_box(page, unit)).not_to_be_checked()  # consent is an active choice
-    # Other units are behind the disclosure, unticked.
-    expect(unit_box(page, HAB)).to_be_hidden()
-    page.locator("summary", has_text="Lägg till en annan verksamhet").click()
+    # Other units of the country are found on request (a search), unticked.
+    expect(unit_box(page, HAB)).to_have_count(0)
+    unit_box(page, VC).check()
+    search_units(page, "habilitering")
+    expect(page.locator("#unit-matches [role=status]")).to_have_text(
+        "1 verksamhet hittades för ”habilitering”.")
     expect(unit_box(page, HAB)).to_be_visible()
     expect(unit_box(page, HAB)).not_to_be_checked()
+    expect(unit_box(page, VC)).to_be_checked()  # htmx swapped only the matches
     check_both(page, "consent-viola")
 
     tick_exactly(page, [VC, SOC], proposed=[VC, SOC, AVD12])
@@ -437,9 +453,16 @@ def test_consent_works_without_javascript(new_page) -> None:
     expect(page).to_have_title(re.compile(r"^Fel: Samtycke"))
     shot(page, "consent-bertil-nojs-error")
 
-    # The disclosure for other units opens without JavaScript too.
-    page.locator("summary", has_text="Lägg till en annan verksamhet").click()
+    # The search for other units works without JavaScript too (the page is loaded again).
+    search_units(page, "zz")
+    expect(page.locator("#unit-matches [role=status]")).to_contain_text(
+        "Ingen annan verksamhet hittades för ”zz”.")
+    search_units(page, "Kalmar")  # another country's units are never offered
+    expect(page.locator("#unit-matches [role=status]")).to_contain_text("Ingen annan verksamhet")
+    search_units(page, "Avdelning 3")
     expect(unit_box(page, FI_AVD3)).to_be_visible()
+    expect(unit_box(page, FI_AVD3)).not_to_be_checked()
+    shot(page, "consent-bertil-nojs-search")
     tick_exactly(page, [FI_HS, FI_SOC], proposed=[FI_HS, FI_SOC])
     page.get_by_role("button", name="Ja, jag samtycker").click()
     expect_receipt(page, "Klart. Ditt samtycke är sparat.", [FI_HS, FI_SOC])

@@ -13,41 +13,68 @@ from litestar.response import Redirect, Template
 from portal.access import Scope, Subject, acting_for, staff_subject
 from portal.auth.routes import auth_is_fresh
 from portal.config import Settings
-from portal.consent import rules, services
+from portal.consent import rules, services, unit_search
 from portal.consent.forms import ConsentForm, StaffConsentForm, new_key, read_person_form, read_staff_form
 from portal.core.clock import zone_of
 from portal.core.i18n import N_
 from portal.notices.outbox import locale_for as locale_of
 from portal.people.models import Person
 
+# Other units kept ticked across searches, at most (a person adds a few, not hundreds).
+KEPT_MAX = 50
 CONSENT = {"subject": acting_for(Scope.CONSENT)}
 # Staff of a unit that works with the person: without consent only the unit's own status.
 STAFF = {"subject": staff_subject(needs_consent=False, audit="consent.viewed_by_staff")}
 
 
 async def _page(request: Request, subject: Subject, form: ConsentForm, status: int = 200,
-                stale: bool = False, view: services.Overview | None = None) -> Template:
-    person, viewer = subject.person, subject.viewer
-    view = view or await services.overview(subject.db, person, subject.today)
+                stale: bool = False, view: services.Overview | None = None,
+                query: str | None = None) -> Template:
+    """The consent page: the units near the person, and other units on request.
+
+    `query` is what the person searched for (`?sok=`, None: no search); the units in
+    `form.units` that are not near the person (ticked among earlier matches) stay on the
+    page, ticked. An htmx request for the matches (HX-Target: unit-matches) gets them alone."""
+    person, viewer, db = subject.person, subject.viewer, subject.db
+    view = view or await services.overview(db, person, subject.today, every_unit=False)
+    near = {u.id for u in view.units}
+    chosen = await unit_search.units_by_id(
+        db, person.country, [u for u in dict.fromkeys(form.units) if u not in near][:KEPT_MAX])
+    my_waiting = [u.id for u in view.waiting_units if viewer.person.id in view.state(u.id).given_by]
+    # Units answered before without a care relation are offered again among the others
+    # (not those in force, nor those waiting only for another guardian's yes).
+    answered = {u.id for u in view.active_units} | set(my_waiting)
+    kept = [u for u in view.units if u.id not in view.proposed and u.id not in answered] + chosen
+    search = await unit_search.find_units(db, person.country, query,
+                                          exclude=near | {u.id for u in chosen})
+    context = {"view": view, "form": form, "kept_units": kept, "search": search,
+               "min_length": unit_search.QUERY_MIN}
+    if request.headers.get("hx-target") == "unit-matches":
+        return Template("consent/_unit_matches.html", status_code=status, context=context)
     return Template("consent/overview.html", status_code=status, context={
-        "view": view, "form": form, "stale": stale,
+        **context, "stale": stale,
         "child_view": rules.child_view_should_be_heard(person, subject.today,
                                                        view.deciders != {person.id}),
         "is_decider": viewer.person.id in view.deciders,
         "may_answer": person.id in view.deciders or viewer.person.id in view.deciders,
-        "my_waiting": [u.id for u in view.waiting_units
-                       if viewer.person.id in view.state(u.id).given_by],
+        "my_waiting": my_waiting,
         "wording": services.current_text(request.scope["state"]["locale"]),
     })
 
 
 @get("/samtycke", dependencies=CONSENT, name="consent_page")
 async def consent_page(request: Request, subject: NamedDependency[Subject]) -> Template:
-    view = await services.overview(subject.db, subject.person, subject.today)
-    await subject.log_read("consent.read", "person", subject.person.id)
-    # Nothing is ticked in advance: consent is an active choice.
-    form = ConsentForm(key=new_key(), seen_seq=view.seq)
-    return await _page(request, subject, form, view=view)
+    """The consent overview and form. `?sok=` searches the other units of the person's
+    country (portal.consent.unit_search); `?unit=` (repeated) keeps units ticked before
+    the search, unticked units of another country or unknown ids are left out."""
+    view = await services.overview(subject.db, subject.person, subject.today, every_unit=False)
+    if request.headers.get("hx-target") != "unit-matches":  # the matches show no consent
+        await subject.log_read("consent.read", "person", subject.person.id)
+    # Nothing is ticked in advance: consent is an active choice (only what was ticked
+    # before a search stays ticked).
+    units = [str(u) for u in request.query_params.getall("unit", [])][:KEPT_MAX]
+    form = ConsentForm(key=new_key(), seen_seq=view.seq, units=units)
+    return await _page(request, subject, form, view=view, query=request.query_params.get("sok"))
 
 
 @post("/samtycke", dependencies=CONSENT, name="consent_decide")
@@ -84,7 +111,8 @@ async def consent_decide(request: Request, subject: NamedDependency[Subject],
         return await _page(request, subject, form, status=400)
     except services.StaleForm:
         fresh = ConsentForm(decision=form.decision, units=form.units, key=new_key(),
-                            seen_seq=(await services.overview(db, person, subject.today)).seq)
+                            seen_seq=(await services.overview(db, person, subject.today,
+                                                              every_unit=False)).seq)
         return await _page(request, subject, fresh, status=409, stale=True)
     return Redirect(f"/samtycke/kvitto/{outcome.act.id}", status_code=303)
 
@@ -94,8 +122,8 @@ async def consent_confirm(request: Request, subject: NamedDependency[Subject]) -
     pending = request.scope["state"]["session"].get("pending_consent")
     if not pending or pending.get("person") != subject.person.id:
         return Redirect("/samtycke", status_code=303)
-    view = await services.overview(subject.db, subject.person, subject.today)
-    chosen = [u for u in view.units if u.id in pending["units"]]
+    view = await services.overview(subject.db, subject.person, subject.today, every_unit=False)
+    chosen = await unit_search.units_by_id(subject.db, subject.person.country, pending["units"])
     return Template("consent/confirm.html", context={"pending": pending, "chosen": chosen,
                                                       "view": view})
 
@@ -107,7 +135,7 @@ async def consent_receipt(act_id: FromPath[str], subject: NamedDependency[Subjec
     if act is None:
         raise NotFoundException()
     entries = [e for e in await services.history(db, person) if e.act.id == act.id]
-    view = await services.overview(db, person, subject.today)
+    view = await services.overview(db, person, subject.today, every_unit=False)
     missing = set()
     for unit in view.waiting_units:
         missing |= view.deciders - view.state(unit.id).given_by

@@ -39,6 +39,16 @@ async def guardians_of(db: AsyncSession, person_ids: list[str]) -> dict[str, lis
     return found
 
 
+async def deciding(db: AsyncSession, person: Person, today: date) -> dict[str, Person]:
+    """The deciders (as `deciders`) with their Person rows, by id: one statement (the
+    guardians with their people), `person` itself when they decide for themselves."""
+    rows = (await db.exec(
+        select(Representation, Person).join(Person, col(Person.id) == Representation.representative_id)
+        .where(Representation.represented_id == person.id, Representation.kind == "guardian"))).all()
+    people = {p.id: p for _, p in rows} | {person.id: person}
+    return {pid: people[pid] for pid in current_deciders(person, [g for g, _ in rows], today)}
+
+
 def current_deciders(person: Person, guardians: list[Representation], today: date) -> frozenset[str]:
     """The guardians whose right is valid on the person's `today`, else the person alone."""
     current = frozenset(g.representative_id for g in guardians if is_valid(g, person, today))

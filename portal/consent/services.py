@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, text
+from sqlalchemy import func, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +15,7 @@ from portal.audit.service import Actor, record
 from portal.consent import rules
 from portal.consent.models import CareRelation, ConsentAct, ConsentEvent, ConsentWording
 from portal.consent.state import GIVEN, WAITING, WITHDRAWN, Decision, UnitState, derive
+from portal.consent.unit_search import units_by_id
 from portal.consent.wording import current_text, current_wording  # noqa: F401
 from portal.core.ids import utcnow
 from portal.notices.outbox import enqueue
@@ -71,24 +72,22 @@ async def overview(db: AsyncSession, person: Person, today: date, *,
                    every_unit: bool = True) -> Overview:
     """The person's consent per unit on `today` (their own date): the units proposed to
     them (care relations) first, then the other units of their country. With
-    `every_unit=False` only the proposed units and those with a decision are read (a
-    summary such as the start page's; a country has hundreds of units)."""
+    `every_unit=False` only the proposed units and those with a decision are read (the
+    citizen's pages; a country has hundreds of units, found by portal.consent.unit_search).
+    Three statements: decisions, deciders with their people, units with their nearness."""
     rows = await _decisions(db, person.id)
-    decide = await rules.deciders(db, person, today)
+    deciding = await rules.deciding(db, person, today)
+    decide = frozenset(deciding)
     states = derive(_as_decisions(rows), decide)
-    proposed = set((await db.exec(select(CareRelation.unit_id).where(
-        CareRelation.person_id == person.id))).all())
-    which = (Unit.country == person.country) if every_unit \
-        else col(Unit.id).in_(proposed | set(states))
-    units = (await db.exec(select(Unit).where(which).order_by(Unit.name))).all()
-    ordered = [u for u in units if u.id in proposed] + [u for u in units if u.id not in proposed]
+    # The units, and whether each is near the person (a care relation), in one statement.
+    near = col(Unit.id).in_(select(CareRelation.unit_id).where(CareRelation.person_id == person.id))
+    which = (Unit.country == person.country) if every_unit else or_(near, col(Unit.id).in_(set(states)))
+    units = (await db.exec(select(Unit, near).where(which).order_by(Unit.name))).all()
+    proposed = {u.id for u, is_near in units if is_near}
+    ordered = [u for u, _ in units if u.id in proposed] + [u for u, _ in units if u.id not in proposed]
     last_decision = max((e.seq for e, _ in rows if e.kind in (GIVEN, WITHDRAWN)), default=0)
     thinking_rows = [(e, a) for e, a in rows if e.kind == "thinking" and e.seq > last_decision]
-    names, deciding = {}, {}
-    if decide:
-        for p in (await db.exec(select(Person).where(col(Person.id).in_(decide)))).all():
-            names[p.id] = p.name
-            deciding[p.id] = p
+    names = {pid: p.name for pid, p in deciding.items()}
     return Overview(
         person=person, units=ordered, proposed=proposed, states=states, deciders=decide,
         seq=max((e.seq for e, _ in rows), default=0), thinking=bool(thinking_rows),
@@ -188,10 +187,11 @@ async def decide(
         return Outcome(previous, duplicate=True)
     now_seq = (await db.exec(select(func.max(ConsentEvent.seq)).where(
         ConsentEvent.person_id == person.id))).one() or 0
-    allowed = {u.id for u in (await db.exec(select(Unit).where(Unit.country == person.country))).all()}
+    # Only the units named (a country has hundreds): one of another country is not allowed.
+    allowed = {u.id for u in await units_by_id(db, person.country, unit_ids)}
     units = [u for u in dict.fromkeys(unit_ids) if u in allowed]
     if decision == WITHDRAW:
-        current = await overview(db, person, today)
+        current = await overview(db, person, today, every_unit=False)
         units = [u for u in units if current.state(u).status in (GIVEN, WAITING)]
         if not units:
             raise NothingChosen()
@@ -226,7 +226,7 @@ async def decide(
     await record(db, f"consent.{decision}", actor, subject_person_id=person.id,
                  on_behalf_of=on_behalf_of, object_type="consent_act", object_id=act.id,
                  detail={"units": units, "method": method})
-    after = await overview(db, person, today)
+    after = await overview(db, person, today, every_unit=False)
     await _notify(db, person, act, after, given_by)
     return Outcome(act, duplicate=False)
 

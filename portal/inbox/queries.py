@@ -94,37 +94,29 @@ def _flags(row: Row, staff_id: str, today: date, country: str) -> None:
 async def inbox(db: AsyncSession, staff: StaffMember, unit: Unit, now: datetime,
                 chosen: str = "all") -> Inbox:
     """The unit's inbox for `staff` at `now` (aware), filtered by `chosen` (a key of
-    FILTERS). A fixed number of statements whatever the number of rows: requests,
-    threads, the unit's staff, other assignees, slipped follow-ups (and a notice per
-    follow-up newly slipped, see portal.plans.follow_ups)."""
+    FILTERS). Three statements whatever the number of rows: requests and threads, each
+    with its person and assignee, and the slipped follow-ups of the unit's coordinators
+    (and a notice per follow-up newly slipped, see portal.plans.follow_ups)."""
     today = local_date(now, unit)
     requests = (await db.exec(
-        select(CoordinationRequest, Person)
+        select(CoordinationRequest, Person, StaffMember)
         .join(RequestUnit, RequestUnit.request_id == CoordinationRequest.id)
         .join(Person, Person.id == CoordinationRequest.person_id)
+        .outerjoin(StaffMember, StaffMember.id == CoordinationRequest.assigned_to)
         .where(RequestUnit.unit_id == unit.id, col(CoordinationRequest.status).in_(OPEN_REQUEST)))).all()
     threads = (await db.exec(
-        select(Thread, Person).join(Person, Person.id == Thread.person_id)
+        select(Thread, Person, StaffMember).join(Person, Person.id == Thread.person_id)
+        .outerjoin(StaffMember, StaffMember.id == Thread.assigned_to)
         .where(Thread.unit_id == unit.id, Thread.status == "open"))).all()
-    colleagues = {s.id: s for s in (await db.exec(
-        select(StaffMember).where(StaffMember.unit_id == unit.id))).all()}
-    unit_staff = set(colleagues)
-    others = {r.assigned_to for r, _ in requests} | {t.assigned_to for t, _ in threads}
-    others = {i for i in others if i and i not in colleagues}
-    if others:
-        colleagues.update({s.id: s for s in (await db.exec(
-            select(StaffMember).where(col(StaffMember.id).in_(others)))).all()})
-    follow_ups = await slipped(db, now, unit_staff)
+    follow_ups = await slipped(db, now, unit_id=unit.id)
     await tell_coordinators(db, follow_ups)
     rows = [Row("request", r.id, p, r.reference or "", r.status, f"/personal/arenden/{r.id}",
-                r.due_on if r.status in DUE_WHILE else None, colleagues.get(r.assigned_to or ""),
-                at=r.sent_at)
-            for r, p in requests]
+                r.due_on if r.status in DUE_WHILE else None, assigned, at=r.sent_at)
+            for r, p, assigned in requests]
     rows += [Row("thread", t.id, p, t.subject, f"open_{t.waiting_for}", f"/personal/meddelanden/{t.id}",
-                 t.due_on if t.waiting_for == "staff" else None, colleagues.get(t.assigned_to or ""),
-                 at=t.last_message_at)
-             for t, p in threads]
-    rows += [_follow_up_row(item, colleagues) for item in follow_ups]
+                 t.due_on if t.waiting_for == "staff" else None, assigned, at=t.last_message_at)
+             for t, p, assigned in threads]
+    rows += [_follow_up_row(item) for item in follow_ups]
     for row in rows:
         _flags(row, staff.id, today, unit.country)
     rows.sort(key=lambda r: ("overdue" not in r.filters, r.due_on or date.max,
@@ -134,10 +126,9 @@ async def inbox(db: AsyncSession, staff: StaffMember, unit: Unit, now: datetime,
     return Inbox(shown, counts, chosen)
 
 
-def _follow_up_row(item: SlippedFollowUp, colleagues: dict[str, StaffMember]) -> Row:
+def _follow_up_row(item: SlippedFollowUp) -> Row:
     return Row("follow_up", item.plan.id, item.person, "", "follow_up",
-               f"/personal/personer/{item.person.id}/plan", item.due,
-               colleagues.get(item.coordinator_id or ""))
+               f"/personal/personer/{item.person.id}/plan", item.due, item.coordinator)
 
 
 async def counts_for_start(db: AsyncSession, staff: StaffMember, unit: Unit, now: datetime) -> dict[str, int]:

@@ -10,11 +10,13 @@ notice without content). The services add and flush; the request commits.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, update
+from sqlalchemy import exists, func, literal, union_all, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -222,16 +224,33 @@ async def recipients(db: AsyncSession, person: Person, *, unit_id: str = "", sta
     return found, chosen
 
 
-async def staff_contacts(db: AsyncSession, person_id: str, names: list[str]) -> dict[str, StaffMember]:
+async def staff_contacts(db: AsyncSession, person_id: str, names: list[str],
+                         also: Collection[str] = ()) -> tuple[dict[str, StaffMember],
+                                                              dict[str, StaffMember]]:
     """The plan's contacts who are staff: contact name (casefolded) -> the staff member of a
-    unit near the person with that name. One statement, none without names."""
+    unit near the person with that name; and the staff members with the ids in `also`
+    (e.g. a plan's coordinator and publisher), by id. One statement for both (a union),
+    none when there is nothing to find."""
     wanted = {n.strip().casefold() for n in names if n and n.strip()}
-    if not wanted:
-        return {}
-    rows = (await db.exec(select(StaffMember)
-                          .join(CareRelation, CareRelation.unit_id == StaffMember.unit_id)
-                          .where(CareRelation.person_id == person_id))).all()
-    return {s.name.casefold(): s for s in rows if s.name.casefold() in wanted}
+    parts = []
+    if wanted:
+        parts.append(select(StaffMember, literal(True).label("near"))
+                     .join(CareRelation, CareRelation.unit_id == StaffMember.unit_id)
+                     .where(CareRelation.person_id == person_id))
+    if also:
+        parts.append(select(StaffMember, literal(False).label("near"))
+                     .where(col(StaffMember.id).in_(list(also))))
+    if not parts:
+        return {}, {}
+    both = union_all(*parts).subquery()
+    staff = aliased(StaffMember, both)
+    contacts, by_id = {}, {}
+    for member, near in (await db.exec(select(staff, both.c.near))).all():
+        if near and member.name.casefold() in wanted:
+            contacts[member.name.casefold()] = member
+        elif not near:
+            by_id[member.id] = member
+    return contacts, by_id
 
 
 @dataclass(frozen=True)

@@ -39,32 +39,37 @@ class SlippedFollowUp:
     version: int  # the current version, whose follow-up slipped
     coordinator_id: str | None  # staff id
     due: date  # the follow-up's date, in the person's zone
+    coordinator: StaffMember | None = None  # the plan's coordinator (Plan.coordinator_id)
 
 
 async def slipped(db: AsyncSession, now: datetime, coordinator_ids: set[str] | None = None,
-                  untold: bool = False) -> list[SlippedFollowUp]:
+                  untold: bool = False, unit_id: str | None = None) -> list[SlippedFollowUp]:
     """Active published plans whose follow-up slipped at `now` (aware), oldest follow-up
-    first; only those coordinated by `coordinator_ids` when given, only those whose
-    coordinator has not been told of the current version when `untold`. One statement:
-    the plans whose follow-up (`Plan.follow_up_at`, set at publishing) started before
-    `now`, through a partial index, with their current version and person; then the
-    exact rule in the person's zone (the follow-up's date is before their today)."""
+    first; only those coordinated by `coordinator_ids` when given, or by staff of the unit
+    `unit_id` when given (a unit's inbox), only those whose coordinator has not been told
+    of the current version when `untold`. One statement: the plans whose follow-up
+    (`Plan.follow_up_at`, set at publishing) started before `now`, through a partial
+    index, with their current version, person and coordinator; then the exact rule in the
+    person's zone (the follow-up's date is before their today)."""
     query = (
-        select(Plan, PlanVersion, Person)
+        select(Plan, PlanVersion, Person, StaffMember)
         .join(PlanVersion, and_(PlanVersion.plan_id == Plan.id,
                                 PlanVersion.number == Plan.current_version))
         .join(Person, Person.id == Plan.person_id)
+        .outerjoin(StaffMember, StaffMember.id == Plan.coordinator_id)
         .where(text(FOLLOW_UP_UNTOLD if untold else FOLLOW_UP_PENDING), col(Plan.follow_up_at) < now))
     if coordinator_ids is not None:
         query = query.where(col(Plan.coordinator_id).in_(coordinator_ids))
+    if unit_id is not None:
+        query = query.where(StaffMember.unit_id == unit_id)
     found = []
-    for plan, version, person in (await db.exec(query)).all():
+    for plan, version, person, coordinator in (await db.exec(query)).all():
         content = plan_content.load(version.content)
         start = follow_up_start(content, person)
         if start is None or start.date() >= local_date(now, person) or version.published_at >= start:
             continue
         found.append(SlippedFollowUp(plan, person, version.number, content.get("coordinator_id"),
-                                     start.date()))
+                                     start.date(), coordinator))
     found.sort(key=lambda s: s.due)
     return found
 

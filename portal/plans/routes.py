@@ -23,11 +23,20 @@ from portal.plans.models import Plan
 READER = {"subject": acting_for(Scope.PLAN_READ)}
 
 
-async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
+async def plan_context(db: AsyncSession, content: dict, person: Person,
+                       publisher_id: str | None = None, contacts: bool = False) -> dict:
     """Names for the ids in the content: units, the coordinator and their unit. Reads only
-    the units the plan names (never every unit of the country: a region has hundreds)."""
-    coordinator = await db.get(StaffMember, content["coordinator_id"]) \
-        if content.get("coordinator_id") else None
+    the units the plan names (never every unit of the country: a region has hundreds).
+    The version's publisher (`publisher_id`, a staff id) is read with the coordinator, in
+    one statement: `db.get(StaffMember, publisher_id)` then finds it in the session. With
+    `contacts`, the same statement finds the plan's contacts who are staff
+    (messages.services.staff_contacts: "contact_staff", for `ask_links`)."""
+    from portal.messages.services import staff_contacts
+
+    staff_ids = {content.get("coordinator_id"), publisher_id} - {None, ""}
+    names = [c["name"] for c in content["contacts"]] if contacts else []
+    contact_staff, staff = await staff_contacts(db, person.id, names, also=staff_ids)
+    coordinator = staff.get(content.get("coordinator_id") or "")
     wanted = {a.get("unit_id") for a in content["actions"]}
     if coordinator is not None:
         wanted.add(coordinator.unit_id)
@@ -40,7 +49,7 @@ async def plan_context(db: AsyncSession, content: dict, person: Person) -> dict:
         return unit.name if unit else ""
 
     return {
-        "content": content, "units": units, "coordinator": coordinator,
+        "content": content, "units": units, "coordinator": coordinator, "contact_staff": contact_staff,
         "actions_by_unit": sorted(content["actions"], key=lambda a: (unit_name(a), a["start"])),
         "actions_by_date": sorted(content["actions"], key=lambda a: (a["start"] or "9999", unit_name(a))),
         "coordinator_unit": units.get(coordinator.unit_id) if coordinator else None,
@@ -66,14 +75,13 @@ async def ask_links(subject: Subject, context: dict) -> dict[str, str]:
     not use `messages` for the person."""
     if not subject.may(Scope.MESSAGES):
         return {}
-    from portal.messages.services import staff_contacts
 
     def link(staff: StaffMember) -> str:
         return "/meddelanden/ny?" + urlencode({"till": staff.unit_id, "kontakt": staff.id})
 
     links = {"coordinator": link(context["coordinator"])} if context["coordinator"] else {}
     contacts = context["content"]["contacts"]
-    staff = await staff_contacts(subject.db, subject.person.id, [c["name"] for c in contacts])
+    staff = context["contact_staff"]  # read by plan_context(contacts=True)
     for contact in contacts:
         found = staff.get(contact["name"].strip().casefold())
         if found is not None:
@@ -94,8 +102,9 @@ async def my_plan(subject: NamedDependency[Subject],
                 await plan_meeting(db, earlier[0], person), person, subject.time.now)})
     reading = await services.read_current(db, plan, subject.viewer.person.id)
     await log_plan_read(subject, plan, plan.current_version)
-    context = await plan_context(db, reading.content, person)
-    publisher = await db.get(StaffMember, reading.version.published_by)
+    context = await plan_context(db, reading.content, person, reading.version.published_by,
+                                 contacts=subject.may(Scope.MESSAGES))
+    publisher = await db.get(StaffMember, reading.version.published_by)  # read with the context
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": reading.version, "changed": reading.changed,
         "ask_links": await ask_links(subject, context),
@@ -128,8 +137,8 @@ async def plan_version(plan_id: FromPath[str], number: FromPath[int], subject: N
     if found is None:
         raise NotFoundException()  # the same for "not yours" and "does not exist"
     await log_plan_read(subject, plan, number)
-    context = await plan_context(db, plan_content.load(found.content), person)
-    publisher = await db.get(StaffMember, found.published_by)
+    context = await plan_context(db, plan_content.load(found.content), person, found.published_by)
+    publisher = await db.get(StaffMember, found.published_by)  # read with the context
     return Template("plans/plan.html", context={
         **context, "plan": plan, "version": found, "changed": set(), "publisher": publisher,
         "source": await version_source(db, found), "earlier": [], "archived": True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -39,6 +39,17 @@ async def open_plan(db: AsyncSession, person_id: str) -> Plan | None:
 async def active_plan(db: AsyncSession, person_id: str) -> Plan | None:
     return (await db.exec(select(Plan).where(Plan.person_id == person_id,
                                              Plan.status == "active"))).first()
+
+
+async def active_plan_and_version(db: AsyncSession,
+                                  person_id: str) -> tuple[Plan | None, PlanVersion | None]:
+    """`active_plan` with its current version (None before the first is published), in one
+    statement (the start page shows the plan's follow-up)."""
+    row = (await db.exec(
+        select(Plan, PlanVersion).outerjoin(PlanVersion, and_(
+            PlanVersion.plan_id == Plan.id, PlanVersion.number == Plan.current_version))
+        .where(Plan.person_id == person_id, Plan.status == "active"))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 async def closed_plans(db: AsyncSession, person_id: str) -> list[Plan]:

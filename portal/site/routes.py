@@ -48,9 +48,8 @@ async def start(request: Request) -> Template:
         consent = await consent_services.overview(db, person, subject.today, every_unit=False)
     plan = follow_up = None
     if subject.may(Scope.PLAN_READ):
-        plan = await plan_services.active_plan(db, person.id)
+        plan, current = await plan_services.active_plan_and_version(db, person.id)
         if plan is not None:
-            current = await plan_services.version(db, plan.id, plan.current_version)
             follow_up = plan_content.load(current.content)["follow_up"] if current else None
     open_request = meeting = None
     if subject.may(Scope.REQUESTS):

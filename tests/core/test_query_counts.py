@@ -26,12 +26,12 @@ VC, SOC, AVD12 = "se-kalmar-vc", "se-kalmar-soc", "se-lsk-avd12"
 # / 9 in 2 sessions, /plan 8 in 2, /samtycke 6 in 2, history 5+N in 2, staff list 6 per
 # person, staff consent page 21+N in 2)
 CEILING = {
-    "/": 12,  # viewer, rights, invitations to the viewer, consent overview (5), plan, version,
-    # newest open request, new answers
+    "/": 9,  # viewer, rights, invitations to the viewer, consent overview (3), plan with its
+    # version, newest open request, new answers
     "/arenden": 4,  # viewer, requests, their staff authors, the draft
-    "/plan": 7,  # viewer, plans (active and earlier), seen, versions, units, coordinator,
-    # publisher
-    "/samtycke": 6,  # viewer, consent overview (5)
+    "/plan": 7,  # viewer, plans (active and earlier), seen (+ its first insert), versions,
+    # coordinator, publisher and staff contacts (one union), units
+    "/samtycke": 4,  # viewer, consent overview (3: decisions, deciders, units near)
     "/samtycke/historik": 6,  # viewer, acts, events, units, staff and people named
     "/installningar": 2,  # viewer (the person's own settings are on the person)
     # viewer, actors, entries, months, then staff, people, staff systems (FHIR clients,
@@ -39,9 +39,9 @@ CEILING = {
     "/logg": 11,
     "proxy /logg": 15,  # + the right, and the access log of the read (lock, last hash, insert)
     "/ombud": 5,  # viewer, representatives, pending invitations, own rights, invitations to me
-    "proxy /plan": 12,  # + the right, and the access log (lock, last hash, insert)
+    "proxy /plan": 11,  # + the right, and the access log (lock, last hash, insert)
     "staff /personal/personer": 7,  # viewer, people, events, guardians, access log (3)
-    "staff consent page": 14,  # viewer, person, overview (5), access log (3), history (4)
+    "staff consent page": 12,  # viewer, person, overview (3), access log (3), history (4)
 }
 
 

@@ -10,13 +10,13 @@ from tests.inbox.helpers import VC, as_staff, send_request
 from tests.shared_app import app, client, module_client, settings  # noqa: F401
 
 CEILING = {
-    # viewer, requests, threads, the unit's staff, (other assignees), slipped follow-ups,
-    # access log (lock, last hashes, insert)
-    "/personal/inkorg": 9,
+    # viewer, requests and threads (each with person and assignee), slipped follow-ups (with
+    # coordinators), access log (lock, last hashes, insert)
+    "/personal/inkorg": 7,
     # viewer, request, addressed, person, access log (3), timeline, the person's consent
-    # (decisions, care relations, units, names: who may join a meeting), addressed units,
+    # (decisions, deciders, units near: who may join a meeting), addressed units,
     # choices, units, notes, meetings, plan, (authors of other units)
-    "request page": 21,
+    "request page": 18,
 }
 
 
