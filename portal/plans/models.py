@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from portal.core.db import UTCDateTime
 from portal.core.ids import new_id, utcnow
+from portal.fhir import clients as _clients  # noqa: F401  (fhir_client: the source columns' foreign keys)
 
 # The partial indexes' conditions; portal.plans.follow_ups queries with the same words.
 FOLLOW_UP_PENDING = "status = 'active' AND follow_up_at IS NOT NULL"

@@ -307,6 +307,10 @@ NO_FORM = {
     ("/dev-idp/token", "POST"): "OAuth clients post it (the portal's own login), no page",
     ("/csp-rapport", "POST"): "browsers post JSON reports to it (tests/core/test_csp_report.py)",
     ("/fhir/R4/token", "POST"): "staff systems post SMART token requests (tests/fhir/), no page",
+    ("/fhir/R4/Consent/_search", "POST"): "staff systems search with a bearer token, no page "
+                                          "(tests/fhir/test_read.py)",
+    ("/fhir/R4/CarePlan/_search", "POST"): "staff systems search with a bearer token, no page "
+                                           "(tests/fhir/test_read.py)",
     ("/fhir/R4", "POST"): "staff systems post FHIR transaction Bundles with a bearer token "
                           "(tests/fhir/test_publish.py), no page",
 }

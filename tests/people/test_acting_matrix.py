@@ -78,7 +78,8 @@ ABROAD_UNIT = "fi-vasa-hs"
 # and prefixes that are not citizen routes at all.
 PUBLIC = {"/kontakt", "/tillganglighet", "/kakor", "/sprak/{code:str}", "/healthz", "/livez", "/csp-rapport",
           "/utloggad", "/session-slut", "/session/forlang"}
-NOT_CITIZEN_PREFIXES = ("/personal", "/auth/", "/dev-idp/", "/static/")
+# The FHIR API: staff systems with bearer tokens, never a citizen (tests/test_authorization_matrix.py API)
+NOT_CITIZEN_PREFIXES = ("/personal", "/auth/", "/dev-idp/", "/static/", "/fhir/")
 START = "/"
 
 # How a citizen route declares whose it is.

@@ -158,3 +158,15 @@ def test_the_demo_has_a_request_in_progress_and_an_answered_question(fresh_demo)
     ids = fresh_demo["ids"]
     assert fresh_demo["requests"] == [("assigned", ids["johan"], True)]
     assert fresh_demo["threads"] == [("person", ["person", "staff"])]
+
+
+def test_the_demo_command_loads_the_stories_in_a_process_of_its_own(tmp_path):
+    """`make run` as on a fresh clone: `portal migrate` and `portal demo` in new processes,
+    which import only what the commands import (a table that only tests imported, such as
+    the one a foreign key names, failed here once)."""
+    from tests.processes import free_port, portal_env, run_command
+
+    env = portal_env(tmp_path, free_port())
+    run_command(["migrate"], env)
+    out = run_command(["demo"], env)
+    assert "18" in out and "loaded" in out, out
