@@ -146,6 +146,6 @@ def test_a_staff_system_publishes_violas_plan_and_she_sees_where_it_came_from(
     by_system = page.get_by_role("main").get_by_role("listitem").filter(
         has_text="Lifecare SP (Region Kalmar län)")
     for what in ("Hämtade planen till sitt system.", "Hämtade svaret om samtycke till sitt system.",
-                 "Skickade en version av planen från sitt eget system."):
+                 "Publicerade en ny version av planen."):
         expect(by_system.filter(has_text=what)).to_have_count(1)
     check_both(page, "fhir-access-log")

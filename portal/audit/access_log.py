@@ -63,8 +63,8 @@ SUOMI_FI_PROXY = N_("ombud med Suomi.fi-fullmakt")
 REPRESENTATIVE = N_("företrädare")
 # Actions whose detail names the units they were about ({"units": [unit id, ...]}), and
 # those that name the plan's version ({"version": n}).
-UNIT_LISTS = ("consent.", "fhir.consent.", "fhir.careplan.", "fhir.plan.")
-VERSIONED = ("plan.read", "fhir.careplan.read", "fhir.plan.published")
+UNIT_LISTS = ("consent.", "fhir.consent.", "fhir.careplan.")
+VERSIONED = ("plan.read", "plan.published", "fhir.careplan.read")
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ def _entry(event: AuditEvent, actor: Actor, detail: dict, units: dict, requests:
     consent_units = [units[u] for u in detail.get("units", []) if isinstance(u, str) and u in units] \
         if event.action.startswith(UNIT_LISTS) else []
     return Entry(
-        id=event.id, at=event.at, action=event.action, words=words_for(event.action, by_staff),
+        id=event.id, at=event.at, action=event.action, words=words_for(event.action, event.actor_type),
         actor=actor, unit=units.get(event.unit_id) if by_staff and event.unit_id else actor.unit,
         version=version if isinstance(version, int) else None,
         request_reference=request.reference if request is not None else None,

@@ -10,7 +10,8 @@ the words are said of them: "Läste planen." beside "Anna Berg, Sjuksköterska, 
 vårdcentral". They name no possessive (not "din plan"): a representative with the log
 scope reads the same words about the person. Where staff and a representative do
 different things under one action (staff write down a consent given orally), `staff`
-holds the staff words.
+holds the staff words, and where a staff system (over the FHIR API, actor type "client")
+did it, `system` holds the system's words.
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ from portal.core.i18n import N_
 class Words:
     said: str  # msgid: what a representative did (and staff, when `staff` is None)
     staff: str | None = None  # msgid: what staff did, when it differs
+    system: str | None = None  # msgid: what a staff system did, when it differs
 
-    def of(self, by_staff: bool) -> str:
-        return self.staff if by_staff and self.staff else self.said
+    def of(self, kind: str) -> str:
+        """The words for an actor of `kind` ("staff", "client" or "person")."""
+        if kind == "staff" and self.staff:
+            return self.staff
+        if kind == "client" and self.system:
+            return self.system
+        return self.said
 
 
 SHOWN: dict[str, Words] = {
@@ -38,11 +45,12 @@ SHOWN: dict[str, Words] = {
     "my_data.document": Words(N_("Hämtade alla uppgifter som ett dokument.")),
     "my_data.fhir": Words(N_("Hämtade alla uppgifter som en fil för andra system.")),
     "plan.created": Words(N_("Började skriva en ny plan.")),
-    "plan.draft_saved": Words(N_("Ändrade i utkastet till planen.")),
+    # A staff system (portal.fhir.plan_publication) sends a draft for staff to publish, or
+    # publishes a version: one event each, said of the system.
+    "plan.draft_saved": Words(N_("Ändrade i utkastet till planen."),
+                              system=N_("Skickade ett utkast till planen från sitt eget system.")),
     "plan.published": Words(N_("Publicerade en ny version av planen.")),
     "plan.closed": Words(N_("Avslutade planen.")),
-    # A staff system over the FHIR API (portal.fhir.plan_publication): said of the system
-    "fhir.plan.published": Words(N_("Skickade en version av planen från sitt eget system.")),
     # The person as a whole, and lists where the person is shown
     "person.viewed_by_staff": Words(N_("Öppnade översikten med uppgifterna.")),
     "consent.listed_for_staff": Words(N_("Såg namnet och svaret om samtycke i en lista.")),
@@ -118,6 +126,7 @@ EXCLUDED: dict[str, str] = {
 }
 
 
-def words_for(action: str, by_staff: bool) -> str:
-    """The msgid for what the actor did (translate it where it is shown)."""
-    return SHOWN.get(action, UNKNOWN).of(by_staff)
+def words_for(action: str, kind: str) -> str:
+    """The msgid for what an actor of `kind` ("staff", "client", "person") did (translate
+    it where it is shown)."""
+    return SHOWN.get(action, UNKNOWN).of(kind)

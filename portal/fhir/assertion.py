@@ -60,7 +60,7 @@ def claimed_client_id(assertion: str) -> str:
     client whose keys check it). AssertionRefused 400 when it is not a signed JWT."""
     try:
         claims = json.loads(extract_compact(assertion.encode()).payload)
-    except (JoseError, ValueError, UnicodeError):
+    except (JoseError, ValueError, UnicodeError, RecursionError):  # Recursion: nested ~1000 deep
         raise AssertionRefused(400, "invalid_request",
                                "client_assertion is not a compact JWS (a signed JWT).") from None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
@@ -78,7 +78,7 @@ def verify_assertion(assertion: str, client: FhirClient, *, audience: str, now: 
     try:
         keys = KeySet.import_key_set(json.loads(client.jwks))
         header = extract_compact(assertion.encode()).protected
-    except (JoseError, ValueError, UnicodeError):
+    except (JoseError, ValueError, UnicodeError, RecursionError):
         raise _invalid_client("The assertion could not be read with the client's keys.") from None
     if header.get("alg") not in ALGORITHMS:
         raise _invalid_client(f"The assertion must be signed with {' or '.join(ALGORITHMS)}.")
@@ -140,7 +140,7 @@ def public_jwks(text: str) -> str:
     only the public members. JwksRefused otherwise."""
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise JwksRefused("The JWKS is not JSON.") from None
     raw_keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(raw_keys, list) or not raw_keys:

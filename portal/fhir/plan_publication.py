@@ -17,8 +17,11 @@ a unique index on the digest: a system that goes back to what it sent before (A,
 publishes A again, as a new version.
 
 The person must have consented to the author's unit (portal.fhir.subjects: 403, the same
-for an unknown person). Audit: "fhir.plan.published" by `Actor("client", client id,
-"fhir", author's unit)`, beside the staff member's own "plan.published".
+for an unknown person). Audit: ONE event per send, by `Actor("client", client id, "fhir",
+author's unit)` with {"author": staff id} (and "created" when the plan was new) in its
+detail: "plan.published" (with the version), or "plan.draft_saved" for a draft. Not the
+author's: she is the version's author (published_by) but did nothing in the portal, and
+the person's access log must not say she did.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.audit.service import Actor, record
+from portal.audit.service import Actor
 from portal.core.clock import local_date
 from portal.fhir import subjects
 from portal.fhir.outcome import FhirError
@@ -95,27 +98,27 @@ async def publish_sent(db: AsyncSession, caller: Caller, sent: SentPlan, now: da
             and plan.draft_source_identifier == sent.identifier
             and plan.draft_source_digest == sent_digest):
         return Published(plan, None, created=False)
+    # One event for the send, by the system on behalf of the person, naming the author:
+    # not the author's own create/save/publish (she did nothing in the portal).
+    actor = Actor("client", client.id, "fhir", author.unit_id)
+    detail = {"author": author.id}
     if plan is None:
-        plan = await services.create_plan(db, person, author)
+        plan = await services.create_plan(db, person, author, actor=actor, audited=False)
+        detail["created"] = True
     try:
-        plan = await services.save_draft(db, plan, author, plan.draft_revision, content)
-        actor = Actor("client", client.id, "fhir", author.unit_id)
+        plan = await services.save_draft(db, plan, author, plan.draft_revision, content,
+                                         actor=actor, audited=as_draft, detail=detail)
         if as_draft:
             plan.draft_source_client_id = client.id
             plan.draft_source_identifier = sent.identifier
             plan.draft_source_digest = sent_digest
-            await record(db, "fhir.plan.published", actor, subject_person_id=person.id,
-                         on_behalf_of=person.id, object_type="plan", object_id=plan.id,
-                         detail={"draft": True, "author": author.id})
             return Published(plan, None, created=True)
         version = await services.publish(
             db, plan, author, plan.draft_revision, now,
-            source=services.Source(client.id, sent.identifier, sent_digest))
+            source=services.Source(client.id, sent.identifier, sent_digest),
+            actor=actor, detail=detail)
     except services.Conflict:
         await db.rollback()  # the request commits what a 4xx leaves: nothing here
         raise FhirError(409, "conflict", "The plan's draft changed while this was saved; "
                         "nothing was saved. Send again.") from None
-    await record(db, "fhir.plan.published", actor, subject_person_id=person.id,
-                 on_behalf_of=person.id, object_type="plan", object_id=plan.id,
-                 detail={"version": version.number, "author": author.id})
     return Published(plan, version, created=True)

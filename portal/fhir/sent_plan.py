@@ -74,13 +74,35 @@ class SentPlan:
         return f"Bundle.entry[{self.care_plan_at}].resource.{path}"
 
 
+# Arrays and objects within each other. A plan Bundle needs about 12 (entry, resource,
+# activity, detail, code, coding …); validation and mapping recurse, so a deep body would
+# otherwise end in a RecursionError (a 500) further on.
+MAX_DEPTH = 64
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON `value` nests arrays and objects more than `limit` levels (iterative:
+    the check itself cannot run out of stack)."""
+    level = [value]
+    for _ in range(limit):
+        level = [child for item in level if isinstance(item, dict | list)
+                 for child in (item.values() if isinstance(item, dict) else item)]
+    return any(isinstance(item, dict | list) for item in level)
+
+
 def read_bundle(body: bytes, base_url: str) -> SentPlan:
     """The request body -> SentPlan. FhirError 400 (not JSON, not a valid FHIR Bundle:
     fhir.resources R4B) or 422 (valid FHIR, but not a plan transaction the portal takes)."""
     try:
         data = json.loads(body)
+        deep = too_deep(data)
     except (ValueError, UnicodeDecodeError):
         raise FhirError(400, "structure", "The body is not valid JSON.") from None
+    except RecursionError:  # deeper than the parser's own stack (about 1000 levels)
+        deep = True
+    if deep:
+        raise FhirError(400, "structure", f"The body is nested more than {MAX_DEPTH} levels "
+                        "deep; a plan needs far fewer.")
     if (not isinstance(data, dict) or data.get("resourceType") != "Bundle"
             or not isinstance(data.get("entry", []), list)):
         raise _invalid("structure", "Send a Bundle of type transaction.", "Bundle", 400)

@@ -124,7 +124,13 @@ async def read_current(db: AsyncSession, plan: Plan, reader_id: str) -> Reading:
 # --- staff: write -------------------------------------------------------------------------
 
 
-async def create_plan(db: AsyncSession, person: Person, staff: StaffMember) -> Plan:
+async def create_plan(db: AsyncSession, person: Person, staff: StaffMember, *,
+                      actor: Actor | None = None, audited: bool = True) -> Plan:
+    """The person's open plan, made now with `staff` as its coordinator if there is none.
+
+    `actor`: who did it, when not `staff` in the editor (a staff system over the FHIR API,
+    portal.fhir.plan_publication). `audited=False` when the caller records the whole
+    operation as one event (a system's send is one thing, not create, save and publish)."""
     existing = await open_plan(db, person.id)
     if existing is not None:
         return existing
@@ -136,8 +142,9 @@ async def create_plan(db: AsyncSession, person: Person, staff: StaffMember) -> P
             db.add(plan)
     except IntegrityError:  # another contact person created it a moment ago
         return await open_plan(db, person.id)  # type: ignore[return-value]
-    await record(db, "plan.created", _actor(staff), subject_person_id=person.id,
-                 on_behalf_of=person.id, object_type="plan", object_id=plan.id)
+    if audited:
+        await record(db, "plan.created", actor or _actor(staff), subject_person_id=person.id,
+                     on_behalf_of=person.id, object_type="plan", object_id=plan.id)
     return plan
 
 
@@ -152,14 +159,20 @@ async def _conflict(db: AsyncSession, plan: Plan) -> None:
 
 
 async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
-                     changes: dict, *, section: str | None = None, base: str | None = None) -> Plan:
+                     changes: dict, *, section: str | None = None, base: str | None = None,
+                     actor: Actor | None = None, audited: bool = True,
+                     detail: dict | None = None) -> Plan:
     """Apply `changes` to the draft if nobody saved since `revision`, else raise Conflict.
 
     With `section` and `base` (forms.section_base of the draft the form was made from):
     when others saved since `revision` but not this section (its base still matches),
     the changes are saved on top of theirs instead: a second tab or a colleague
     editing another part is not a conflict. A revision outside 0..INT_MAX-1 (a forged
-    form; revision + 1 is stored) is a Conflict too, without a query."""
+    form; revision + 1 is stored) is a Conflict too, without a query.
+
+    `staff` is who wrote the draft (Plan.draft_updated_by); `actor`, when given, who did
+    it (a staff system, with the staff member as its author in `detail`); `audited=False`
+    when the caller records the operation itself (create_plan)."""
     if not 0 <= revision < INT_MAX:  # revision + 1 is stored: it must fit an integer
         await _conflict(db, plan)
     draft = plan_content.load(plan.draft)
@@ -175,11 +188,14 @@ async def save_draft(db: AsyncSession, plan: Plan, staff: StaffMember, revision:
         if (section and base and plan.status != "closed"
                 and section_base(plan_content.load(plan.draft), section) == base):
             # Only other sections changed: save on top of them (once; a further race conflicts).
-            return await save_draft(db, plan, staff, plan.draft_revision, changes)
+            return await save_draft(db, plan, staff, plan.draft_revision, changes,
+                                    actor=actor, audited=audited, detail=detail)
         raise Conflict(plan)
-    await record(db, "plan.draft_saved", _actor(staff), subject_person_id=plan.person_id,
-                 on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
-                 detail={"sections": sorted(changes)})
+    if audited:
+        await record(db, "plan.draft_saved", actor or _actor(staff),
+                     subject_person_id=plan.person_id, on_behalf_of=plan.person_id,
+                     object_type="plan", object_id=plan.id,
+                     detail={**(detail or {}), "sections": sorted(changes)})
     await db.refresh(plan)
     return plan
 
@@ -195,12 +211,15 @@ class Source:
 
 
 async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: int,
-                  now: datetime | None = None, *, source: Source | None = None) -> PlanVersion:
+                  now: datetime | None = None, *, source: Source | None = None,
+                  actor: Actor | None = None, detail: dict | None = None) -> PlanVersion:
     """Publish the draft as the next version, once (a repeated form is a Conflict).
 
     `now` (aware, the request's time) decides whose representation is valid for the notice.
     `source`: the staff system that sent this version; without it, the draft's own source
-    when a staff system sent the draft (Plan.draft_source_*), which the version takes over."""
+    when a staff system sent the draft (Plan.draft_source_*), which the version takes over.
+    `staff` is the version's author (PlanVersion.published_by); `actor`, when given, who
+    published it (a staff system over the FHIR API), with more to say in `detail`."""
     if not 0 <= revision < INT_MAX:  # no form of ours has it (and +1 must fit): stale
         await _conflict(db, plan)
     result = await db.exec(
@@ -225,9 +244,9 @@ async def publish(db: AsyncSession, plan: Plan, staff: StaffMember, revision: in
     person = await db.get(Person, plan.person_id)
     plan.follow_up_at, plan.coordinator_id = follow_up_fields(
         plan_content.load(plan.draft), person, published.published_at)
-    await record(db, "plan.published", _actor(staff), subject_person_id=plan.person_id,
+    await record(db, "plan.published", actor or _actor(staff), subject_person_id=plan.person_id,
                  on_behalf_of=plan.person_id, object_type="plan", object_id=plan.id,
-                 detail={"version": published.number})
+                 detail={**(detail or {}), "version": published.number})
     await _notify_followers(db, plan, now or utcnow())
     return published
 

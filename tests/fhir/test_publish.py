@@ -61,6 +61,7 @@ def lifecare(database_url):
 def test_a_bundle_publishes_violas_plan_and_she_sees_where_it_came_from(client, lifecare):
     viola = db_run(client, lambda db: viola_with_plan(db, withdraw_codes=(SOC,)))[0]
     before = versions(client, viola.id)
+    last_event = newest_event_id(client)
     token = mint(client, lifecare, WRITE)
     response = send(client, token, plan_bundle(viola.national_id, important="Att få bo kvar i Kalmar."))
     assert response.status_code == 201, response.text
@@ -86,8 +87,15 @@ def test_a_bundle_publishes_violas_plan_and_she_sees_where_it_came_from(client, 
     assert content["contacts"][0]["phone"] == "0480-450 12"
     anna = staff_id(client, ANNA)
     assert new.published_by == anna and content["coordinator_id"] == anna
-    audit = db_run(client, lambda db: _events(db, viola.id, "fhir.plan.published"))
-    assert audit[-1].actor_type == "client" and audit[-1].actor_id == lifecare.id
+    # One event, by the system on Viola's behalf, naming Anna as the author: Anna did
+    # nothing in the portal, and Viola's log must not say she did.
+    sent = events_since(client, viola.id, last_event)
+    assert [(e.action, e.actor_type, e.actor_id, e.unit_id) for e in sent] == [
+        ("plan.published", "client", lifecare.id, lifecare_unit(client, VC))]
+    assert sent[0].on_behalf_of == viola.id
+    assert json.loads(sent[0].detail) == {"author": anna, "version": new.number}
+    assert log_rows(client, viola.id, last_event) == [
+        ("client", "Lifecare SP", "Publicerade en ny version av planen.", new.number)]
 
     client.cookies.clear()
     login(client, "viola")
@@ -105,10 +113,36 @@ def test_a_bundle_publishes_violas_plan_and_she_sees_where_it_came_from(client, 
     assert "Från Lifecare SP, Region Kalmar län," in strip_ws(same.text)
 
 
-async def _events(db, person_id: str, action: str):
-    return list((await db.exec(select(AuditEvent).where(AuditEvent.subject_person_id == person_id,
-                                                        AuditEvent.action == action)
-                               .order_by(col(AuditEvent.at)))).all())
+def newest_event_id(client) -> int:
+    from sqlalchemy import func
+
+    async def work(db):
+        return (await db.exec(select(func.max(AuditEvent.id)))).one() or 0
+
+    return db_run(client, work)
+
+
+def events_since(client, person_id: str, after_id: int) -> list[AuditEvent]:
+    async def work(db):
+        return list((await db.exec(select(AuditEvent).where(
+            AuditEvent.subject_person_id == person_id, col(AuditEvent.id) > after_id)
+            .order_by(col(AuditEvent.id)))).all())
+
+    return db_run(client, work)
+
+
+def log_rows(client, person_id: str, after_id: int) -> list[tuple]:
+    """The person's access log rows written after `after_id`, oldest first: (kind of
+    actor, its name, the words, the plan version)."""
+    from portal.audit.access_log import entries
+    from portal.people.models import Person
+
+    async def work(db):
+        page = await entries(db, await db.get(Person, person_id), limit=None)
+        return [(e.actor.kind, (e.actor.client or e.actor.staff).name, e.words, e.version)
+                for e in reversed(page.entries) if e.id > after_id]
+
+    return db_run(client, work)
 
 
 def lifecare_unit(client, code: str) -> str:
@@ -187,10 +221,20 @@ def test_two_concurrent_sends_make_one_version(client, lifecare, database_url):
 def test_a_client_set_to_drafts_leaves_the_draft_and_the_contact_person_publishes(client, database_url):
     drafts = register(database_url, [VC], publish_as="draft")
     person = person_with_consent(client)
+    last_event = newest_event_id(client)
     token = mint(client, drafts, WRITE)
     bundle = plan_bundle(person.national_id, important="Ett utkast från systemet.")
     response = send(client, token, bundle)
     assert response.status_code == 201, response.text
+    anna = staff_id(client, ANNA)
+    # One event for the send (the plan was new: no separate "plan.created"), by the system.
+    sent = events_since(client, person.id, last_event)
+    assert [(e.action, e.actor_type, e.actor_id) for e in sent] == [
+        ("plan.draft_saved", "client", drafts.id)]
+    assert json.loads(sent[0].detail)["author"] == anna and json.loads(sent[0].detail)["created"]
+    assert log_rows(client, person.id, last_event) == [
+        ("client", "Lifecare SP", "Skickade ett utkast till planen från sitt eget system.", None)]
+    last_event = sent[-1].id
     plan = plan_of(client, person.id)
     assert response.json()["entry"][0]["response"]["location"] == f"CarePlan/{fhir_id(plan.id)}"
     assert versions(client, person.id) == []
@@ -208,6 +252,9 @@ def test_a_client_set_to_drafts_leaves_the_draft_and_the_contact_person_publishe
 
     assert db_run(client, publish) == drafts.id
     assert plan_of(client, person.id).draft_source_client_id is None
+    # Anna published it in the portal: that is hers (the repeated draft wrote nothing).
+    assert log_rows(client, person.id, last_event) == [
+        ("staff", "Anna Berg", "Publicerade en ny version av planen.", 1)]
 
 
 def test_no_consent_for_the_authors_unit_is_403(client, lifecare, database_url):
@@ -292,6 +339,26 @@ def test_malformed_wrong_and_oversized_bundles(client, lifecare):
     assert outcome_of(response)["code"] == "too-costly"
     too_long = send(client, token, plan_bundle(person.national_id, important="x" * 4001))
     assert too_long.status_code == 422 and outcome_of(too_long)["code"] == "too-long"
+    assert versions(client, person.id) == []
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 100_000])
+def test_a_deeply_nested_body_is_400_not_500(client, lifecare, depth):
+    """Nested past the parser's stack (about 1000 levels) json.loads raises RecursionError;
+    past MAX_DEPTH (64) validation would recurse as deep: both are a 400 OperationOutcome."""
+    person = person_with_consent(client)
+    token = mint(client, lifecare, WRITE)
+    nested = b'{"resourceType":"Bundle","type":"transaction","entry":' + \
+        b"[" * depth + b"]" * depth + b"}"
+    response = send(client, token, nested)
+    assert response.status_code == 400, response.text
+    assert outcome_of(response)["code"] == "structure"
+    # Deep inside a resource, too.
+    bundle = plan_bundle(person.national_id)
+    bundle["entry"][0]["resource"]["extension"] = "DEEP"
+    response = send(client, token, body(bundle).replace(b'"DEEP"', b"[" * depth + b"]" * depth))
+    assert response.status_code == 400, response.text
+    assert outcome_of(response)["code"] == "structure"
     assert versions(client, person.id) == []
 
 

@@ -169,6 +169,13 @@ def test_post_search_keeps_the_identifier_out_of_the_url_and_answers_the_same(cl
                            data={"patient": patient(who), "_count": "5"}, headers=bearer(token)),
                400, "not-supported")
     outcome_of(client.post(f"/fhir/R4/{resource}/_search", data={"patient": patient(who)}), 401)
+    # Nested JSON means nothing in a form body (a malformed token), nor as a JSON body (415).
+    deep = "[" * 5000 + "]" * 5000
+    outcome_of(client.post(f"/fhir/R4/{resource}/_search", data={"patient": deep},
+                           headers=bearer(token)), 400)
+    outcome_of(client.post(f"/fhir/R4/{resource}/_search", content=deep.encode(),
+                           headers={**bearer(token), "Content-Type": "application/json"}),
+               415, "not-supported")
 
 
 def test_a_unit_that_works_with_the_person_without_an_answer_gets_an_empty_searchset(

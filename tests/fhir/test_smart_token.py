@@ -208,6 +208,18 @@ def test_other_grants_and_assertion_types_and_garbage_are_refused(client, system
     assert_oauth_error(response, 400, "invalid_request")
 
 
+@pytest.mark.parametrize("part", ["header", "payload"])
+def test_an_assertion_nested_thousands_deep_is_400_not_500(client, system, part):
+    """json.loads raises RecursionError past about 1000 levels: the same 400 as garbage."""
+    import base64
+
+    deep = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=").decode()
+    header, payload = _b64({"alg": "ES384", "kid": system.key.kid}), _b64(claims_for(system))
+    parts = (deep, payload) if part == "header" else (header, deep)
+    response = request_token(client, system, READ, assertion=".".join(parts) + ".c2ln")
+    assert_oauth_error(response, 400, "invalid_request")
+
+
 # --- tokens stop working ---------------------------------------------------------------
 
 
