@@ -103,14 +103,19 @@ def unit_box(page: Page, unit: str) -> Locator:
         "checkbox", name=re.compile(rf"^{re.escape(unit)} –"))
 
 
-def search_units(page: Page, text: str) -> None:
-    """Lägg till en annan verksamhet: open the disclosure (if closed) and search for `text`
-    (with JavaScript htmx swaps the matches in; without, the page is loaded again)."""
+def search_units(page: Page, text: str, *, enter: bool = False) -> None:
+    """Lägg till en annan verksamhet: open the disclosure (if closed) and search for `text`,
+    with the "Sök" button or, `enter`, the Enter key in the field (with JavaScript htmx
+    swaps the matches in; without, the consent form is posted and the page comes again)."""
     more = page.locator("details#more-units")
     if more.get_attribute("open") is None:
         more.locator("summary", has_text="Lägg till en annan verksamhet").click()
-    page.get_by_role("searchbox", name="Sök verksamhet").fill(text)
-    page.get_by_role("button", name="Sök", exact=True).click()
+    field = page.get_by_role("searchbox", name="Sök verksamhet")
+    field.fill(text)
+    if enter:
+        field.press("Enter")
+    else:
+        page.get_by_role("button", name="Sök", exact=True).click()
     expect(page.locator("#unit-matches [role=status]")).to_contain_text(f"”{text}”")
 
 
@@ -236,13 +241,23 @@ def test_viola_gives_consent_for_two_units_and_later_withdraws_one(phone: Page) 
         expect(unit_box(page, unit)).not_to_be_checked()  # consent is an active choice
     # Other units of the country are found on request (a search), unticked.
     expect(unit_box(page, HAB)).to_have_count(0)
+    search_units(page, "zz", enter=True)  # nothing ticked yet: no console error either
+    expect(page.locator("#unit-matches [role=status]")).to_contain_text(
+        "Ingen annan verksamhet hittades för ”zz”.")
+    check(page, "consent-viola-search-nothing-ticked")
     unit_box(page, VC).check()
-    search_units(page, "habilitering")
+    search_units(page, "habilitering kalmar")  # every word, in any order
     expect(page.locator("#unit-matches [role=status]")).to_have_text(
-        "1 verksamhet hittades för ”habilitering”.")
+        "1 verksamhet hittades för ”habilitering kalmar”.")
     expect(unit_box(page, HAB)).to_be_visible()
     expect(unit_box(page, HAB)).not_to_be_checked()
     expect(unit_box(page, VC)).to_be_checked()  # htmx swapped only the matches
+    # A unit ticked among the matches stays, ticked, through the next search.
+    unit_box(page, HAB).check()
+    search_units(page, "Vasa")
+    expect(unit_box(page, HAB)).to_be_checked()
+    expect(unit_box(page, VC)).to_be_checked()
+    unit_box(page, HAB).uncheck()
     check_both(page, "consent-viola")
 
     tick_exactly(page, [VC, SOC], proposed=[VC, SOC, AVD12])
@@ -463,6 +478,18 @@ def test_consent_works_without_javascript(new_page) -> None:
     expect(unit_box(page, FI_AVD3)).to_be_visible()
     expect(unit_box(page, FI_AVD3)).not_to_be_checked()
     shot(page, "consent-bertil-nojs-search")
+    # What was ticked stays ticked through the next search (the consent form is posted,
+    # nothing is decided), whether by the button or by Enter in the field.
+    unit_box(page, FI_AVD3).check()
+    unit_box(page, FI_HS).check()
+    search_units(page, "Vasa centralsjukhus", enter=True)
+    expect(unit_box(page, FI_AVD3)).to_be_checked()
+    expect(unit_box(page, FI_HS)).to_be_checked()
+    expect(page.locator(".error-summary")).to_have_count(0)
+    search_units(page, "zz")
+    expect(unit_box(page, FI_AVD3)).to_be_checked()
+    expect(unit_box(page, FI_HS)).to_be_checked()
+    unit_box(page, FI_AVD3).uncheck()
     tick_exactly(page, [FI_HS, FI_SOC], proposed=[FI_HS, FI_SOC])
     page.get_by_role("button", name="Ja, jag samtycker").click()
     expect_receipt(page, "Klart. Ditt samtycke är sparat.", [FI_HS, FI_SOC])

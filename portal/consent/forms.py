@@ -39,9 +39,18 @@ class ConsentForm:
     key: str = ""
     seen_seq: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    # What to search for when the person pressed "Sök" (SEARCH) in the form: a search,
+    # no decision. None: the form was sent to decide.
+    search: str | None = None
+
+
+# The name and value of the consent form's "Sök" button.
+SEARCH = ("action", "search")
 
 
 def read_person_form(form) -> ConsentForm:
+    """The person's consent form. Sent by its "Sök" button it asks for a search: the
+    ticks, the key and the sequence are read (and kept), a decision is not."""
     data = ConsentForm(
         decision=str(form.get("decision") or ""),
         units=[str(u) for u in form.getall("unit", [])] if hasattr(form, "getall") else [],
@@ -51,6 +60,11 @@ def read_person_form(form) -> ConsentForm:
         data.seen_seq = parse_int(form.get("seen_seq") or "0", 0, INT_MAX)
     except BadInput:
         data.seen_seq = -1  # never the current sequence: a stale form, nothing saved
+    if form.get(SEARCH[0]) == SEARCH[1]:
+        data.decision, data.search = "", str(form.get("sok") or "")
+        if not KEY_PATTERN.match(data.key):
+            data.key = new_key()
+        return data
     if data.decision not in ("give", "think", "withdraw"):
         data.errors["decision"] = N_("Välj vad du vill svara.")
     if not KEY_PATTERN.match(data.key):

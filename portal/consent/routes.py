@@ -32,9 +32,10 @@ async def _page(request: Request, subject: Subject, form: ConsentForm, status: i
                 query: str | None = None) -> Template:
     """The consent page: the units near the person, and other units on request.
 
-    `query` is what the person searched for (`?sok=`, None: no search); the units in
-    `form.units` that are not near the person (ticked among earlier matches) stay on the
-    page, ticked. An htmx request for the matches (HX-Target: unit-matches) gets them alone."""
+    `query` is what the person searched for (`?sok=`, or "Sök" in the consent form; None:
+    no search); the units in `form.units` that are not near the person (ticked among
+    earlier matches) stay on the page, ticked. An htmx request for the matches
+    (HX-Target: unit-matches) gets them alone."""
     person, viewer, db = subject.person, subject.viewer, subject.db
     view = view or await services.overview(db, person, subject.today, every_unit=False)
     near = {u.id for u in view.units}
@@ -86,6 +87,10 @@ async def consent_decide(request: Request, subject: NamedDependency[Subject],
         raise PermissionDeniedException()  # guardians decide for the child: only they answer
     session = request.scope["state"]["session"]
     form = read_person_form(await request.form())
+    if form.search is not None:
+        # "Sök" in the consent form: the page again with the matches and every tick kept
+        # (also without JavaScript), nothing decided, nothing recorded.
+        return await _page(request, subject, form, query=form.search)
     if form.errors:
         return await _page(request, subject, form, status=400)
     if form.decision != "think" and not auth_is_fresh(session, settings.reauth_max_age):

@@ -1,9 +1,11 @@
 """Adding a unit that is not near the person: found by a search on the consent page.
 
 The page offers the units near the person (care relations, and those answered before);
-any other unit of the person's country is found by `?sok=` (a GET form, htmx fetches the
-matches alone). Matches are bounded, another country's units never show, and a search
-that cannot be made or finds nothing says so.
+any other unit of the person's country is found by a search: "Sök" is a button of the
+consent form itself (a POST that searches, keeps every tick and decides nothing; htmx
+fetches the matches alone), and `?sok=` links still work. Every word of the search must
+match, in any order. Matches are bounded, another country's units never show, and a
+search that cannot be made or finds nothing says so.
 """
 
 from __future__ import annotations
@@ -59,11 +61,14 @@ def test_the_page_offers_only_the_units_near_the_person_until_asked(client, page
     details = overview.select_one("details#more-units")
     assert details is not None and not details.has_attr("open")
     assert details.select_one("summary").get_text(strip=True) == "Lägg till en annan verksamhet"
-    # The search field belongs to the GET form, not to the consent form (no nested forms).
-    field = overview.select_one("input#sok")
-    assert field["form"] == "unit-search" and field["type"] == "search"
-    search_form = overview.select_one("form#unit-search")
-    assert search_form["method"] == "get" and search_form.select("input[name=csrf_token]") == []
+    # The search field and its button belong to the consent form: a search keeps the ticks.
+    field = overview.select_one("form#form-field input#sok")
+    assert field is not None and field["type"] == "search" and not field.has_attr("form")
+    button = overview.select_one("form#form-field #more-units button[name=action]")
+    assert button["value"] == "search" and button.get_text(strip=True) == "Sök"
+    # It is the form's first button, so Enter in the field searches rather than decides.
+    assert overview.select("form#form-field button[type=submit]")[0] is button
+    assert overview.select("form[method=get]") == []  # no ids nor token in a URL
     assert status_text(overview) == ""
 
 
@@ -149,8 +154,6 @@ def test_units_ticked_before_a_search_stay_ticked_with_the_new_matches(client, p
     found = page(consent_url(client, sok="habilitering", unit=[first]))
     assert offered_in_matches(found) == [first, hab]  # the kept one first, then the match
     assert checked_units(found) == {first}
-    # The search form carries the ticked unit on to the next search (no JavaScript).
-    assert [i["value"] for i in found.select("form#unit-search input[name=unit]")] == [first]
 
 
 def test_htmx_gets_the_matches_alone_and_no_read_is_logged(client, page):
@@ -214,8 +217,9 @@ def test_control_characters_are_no_unit_nor_search_text(client, page, person):
     """PostgreSQL refuses a NUL in text: such input is dropped before any statement."""
     (hab,) = unit_ids(client, HAB)
     found = page(consent_url(client, sok="habil\x00itering", unit=["\x00", hab + "\x00"]))
-    assert offered_in_matches(found) == []
-    assert "Ingen annan verksamhet hittades för ”habil itering”." in status_text(found)
+    # The NUL is a space: two words, each found in the name.
+    assert offered_in_matches(found) == [hab]
+    assert status_text(found) == "1 verksamhet hittades för ”habil itering”."
     assert page(consent_url(client, sok="\x00\x00")).select_one("#unit-matches [role=status]") \
         .get_text(strip=True) == "Skriv minst 2 tecken för att söka."
     overview = page(url(client.app, "consent_page"))
@@ -225,3 +229,106 @@ def test_control_characters_are_no_unit_nor_search_text(client, page, person):
     response = client.post(url(client.app, "consent_decide"), follow_redirects=False,
                            data={**consent_form(overview), "unit": ["\x00", hab]})  # no decision
     assert response.status_code == 400
+
+
+def search_in_form(client, form: dict, query: str, units: list[str], **headers):
+    """"Sök" pressed in the consent form (no JavaScript unless `headers` say htmx)."""
+    return client.post(url(client.app, "consent_decide"), follow_redirects=False, headers=headers,
+                       data={**form, "unit": units, "sok": query, "action": "search"})
+
+
+def test_a_second_search_without_javascript_keeps_every_tick_and_decides_nothing(client, page,
+                                                                                 person):
+    """Reported: tick a found unit, search again, and the tick was gone."""
+    (hab,) = unit_ids(client, HAB)
+    (vc,) = unit_ids(client, NEAR[0])
+    overview = page(url(client.app, "consent_page"))
+    form = consent_form(overview)
+    response = search_in_form(client, form, "Region", [vc])
+    assert response.status_code == 200
+    found = BeautifulSoup(response.text, "html.parser")
+    assert [b["value"] for b in found.select(MATCHES)] == [hab]
+    assert checked_units(found) == {vc}
+    response = search_in_form(client, consent_form(found), "Vasa", [vc, hab])
+    assert response.status_code == 200
+    again = BeautifulSoup(response.text, "html.parser")
+    assert checked_units(again) == {vc, hab}  # the found unit stays, ticked, with no match
+    assert [b["value"] for b in again.select(f"{MATCHES}[checked]")] == [hab]
+    assert again.select_one("details#more-units").has_attr("open")
+    assert again.select_one("input#sok")["value"] == "Vasa"
+    assert again.select_one(".error-summary") is None
+    # The same form, key and sequence: the later decision is the one first shown.
+    kept = consent_form(again)
+    assert (kept["idempotency_key"], kept["seen_seq"]) == (form["idempotency_key"], form["seen_seq"])
+    # Nothing decided, nothing recorded.
+    assert audit_of(client, person.id, "consent.give") == []
+    assert audit_of(client, person.id, "consent.think") == []
+    assert states_on_page(page(url(client.app, "consent_page"))) == {}
+    response = client.post(url(client.app, "consent_decide"), follow_redirects=False,
+                           data={**kept, "decision": "give", "unit": [vc, hab]})
+    assert response.status_code == 303 and response.headers["location"].startswith("/samtycke/kvitto/")
+    assert set(states_on_page(page(url(client.app, "consent_page"))).values()) == {"Ja"}
+    assert len(states_on_page(page(url(client.app, "consent_page")))) == 2
+
+
+def test_a_search_in_the_form_with_a_decision_too_only_searches(client, page, person):
+    (vc,) = unit_ids(client, NEAR[0])
+    form = {**consent_form(page(url(client.app, "consent_page"))), "decision": "give"}
+    response = search_in_form(client, form, "habilitering", [vc])
+    assert response.status_code == 200
+    assert audit_of(client, person.id, "consent.give") == []
+
+
+def test_a_search_in_the_form_needs_the_csrf_token(client, page, person):
+    (vc,) = unit_ids(client, NEAR[0])
+    form = consent_form(page(url(client.app, "consent_page")))
+    del form["csrf_token"]
+    response = search_in_form(client, form, "habilitering", [vc])
+    assert response.status_code == 403
+    assert "Barn- och ungdomshabiliteringen" not in response.text
+
+
+def test_htmx_search_in_the_form_gets_the_matches_alone_with_the_ticks(client, page, person):
+    (hab,) = unit_ids(client, HAB)
+    first = page(url(client.app, "consent_page"))
+    found = BeautifulSoup(search_in_form(client, consent_form(first), "habilitering", []).text,
+                          "html.parser")
+    response = search_in_form(client, consent_form(found), "zz-ingen", [hab],
+                              **{"HX-Request": "true", "HX-Target": "unit-matches"})
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<h1" not in response.text
+    fragment = BeautifulSoup(response.text, "html.parser")
+    assert [b["value"] for b in fragment.select("div#unit-matches input[name=unit][checked]")] == [hab]
+    assert "Ingen annan verksamhet hittades för ”zz-ingen”." in fragment.get_text()
+    assert audit_of(client, person.id, "consent.give") == []
+
+
+@pytest.fixture
+def far_from_kalmar_vc(client):
+    """A fresh adult in Sweden whom only the hospital ward works with, signed in."""
+    who = new_person(client, units=("se-lsk-avd12",))
+    sign_in(client, who)
+    return who
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("kalmar vårdcentral", "se-kalmar-vc"),
+    ("vårdcentral kalmar", "se-kalmar-vc"),
+    ("vårdcentralen i Kalmar", "se-kalmar-vc"),
+    ("VÅRDCENTRALEN KALMAR", "se-kalmar-vc"),
+    ("habilitering kalmar", "se-kalmar-hab"),
+    ("Kalmar och habiliteringen", "se-kalmar-hab"),
+    ("Region Stensbergsvägen", "se-kalmar-hab"),  # organisation and address
+    ("socialtjänsten kommun", "se-kalmar-soc"),
+])
+def test_every_word_is_found_in_any_order(client, page, far_from_kalmar_vc, query, code):
+    found = page(consent_url(client, sok=query))
+    assert offered_in_matches(found) == unit_ids(client, code)
+
+
+@pytest.mark.parametrize("query", ["vårdcentral habilitering", "vårdcentral vasa",
+                                   "kalmar zz%", "Kalmar __"])
+def test_a_word_found_nowhere_finds_nothing(client, page, far_from_kalmar_vc, query):
+    found = page(consent_url(client, sok=query))
+    assert offered_in_matches(found) == []
+    assert "Ingen annan verksamhet hittades" in status_text(found)
