@@ -102,17 +102,8 @@ async def pages_html(app, pages: list[str], cookies: dict[str, str]) -> dict[str
     return found
 
 
-def _seed_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_seed", HERE / "seed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def prepare(url: str, persons: int) -> dict:
-    from bench.queries import _run
+    from bench.queries import _run, _seed_module
     from portal.core.migrate import upgrade
     from portal.people.demo import load_demo
 

@@ -240,28 +240,16 @@ async def careplan_search(request: Request, caller: Caller, db: AsyncSession,
 # Each search by GET (the parameters in the query string) and by POST [type]/_search (in
 # the form body: the person's national id stays out of URLs, and so out of the logs of
 # proxies and load balancers on the way; docs/fhir.md recommends it).
-@get("/Consent", name="fhir_consent_search")
-async def consent_get(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
-                      time: NamedDependency[RequestTime]) -> Response:
-    return await consent_search(request, caller, db, time)
+def _get_and_post(path: str, name: str, search) -> list:
+    """The search `search(request, caller, db, time)` as GET `path` and POST `path`/_search."""
+
+    async def handler(request: Request, caller: NamedDependency[Caller],
+                      db: NamedDependency[AsyncSession], time: NamedDependency[RequestTime]) -> Response:
+        return await search(request, caller, db, time)
+
+    return [get(path, name=name)(handler),
+            post(f"{path}/_search", name=f"{name}_post", status_code=200)(handler)]
 
 
-@post("/Consent/_search", name="fhir_consent_search_post", status_code=200)
-async def consent_post(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
-                       time: NamedDependency[RequestTime]) -> Response:
-    return await consent_search(request, caller, db, time)
-
-
-@get("/CarePlan", name="fhir_careplan_search")
-async def careplan_get(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
-                       time: NamedDependency[RequestTime]) -> Response:
-    return await careplan_search(request, caller, db, time)
-
-
-@post("/CarePlan/_search", name="fhir_careplan_search_post", status_code=200)
-async def careplan_post(request: Request, caller: NamedDependency[Caller], db: NamedDependency[AsyncSession],
-                        time: NamedDependency[RequestTime]) -> Response:
-    return await careplan_search(request, caller, db, time)
-
-
-route_handlers = [consent_get, consent_post, careplan_get, careplan_post]
+route_handlers = [*_get_and_post("/Consent", "fhir_consent_search", consent_search),
+                  *_get_and_post("/CarePlan", "fhir_careplan_search", careplan_search)]
