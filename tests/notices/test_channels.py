@@ -24,9 +24,18 @@ from tests.notices.test_outbox import assert_machine_mail_headers, body_of
 VC = "se-kalmar-vc"
 
 
+_GIVEN: set[str] = set()
+
+
 def mobile() -> str:
-    """A fresh Swedish mobile number in E.164 (070-17406xx is set aside for fiction)."""
-    return f"+46701740{random.randint(600, 699)}{random.randint(0, 9)}"
+    """A fresh Swedish mobile number in E.164 (070-17406xx is set aside for fiction), never
+    one given before in this process: two people sharing a random number made one of them
+    seem to get two SMS (1 000 numbers, a few hundred draws per run)."""
+    while True:
+        number = f"+46701740{random.randint(600, 699)}{random.randint(0, 9)}"
+        if number not in _GIVEN:
+            _GIVEN.add(number)
+            return number
 
 
 def reachable(client, who: Who, *, email: bool = True, sms: bool = True) -> str:
