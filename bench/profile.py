@@ -135,13 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.tree and args.tree.resolve() != TREE:
-        tree = args.tree.resolve()
-        rest = list(argv if argv is not None else sys.argv[1:])
-        i = rest.index("--tree")
-        del rest[i:i + 2]
-        env = {**os.environ, "BENCH_TREE": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-        return subprocess.run([str(tree / ".venv" / "bin" / "python"), __file__, *rest],
-                              check=False, cwd=tree, env=env).returncode
+        from bench.queries import rerun_in_tree
+
+        return rerun_in_tree(__file__, args.tree, argv)
 
     import redis
     from litestar.testing import TestClient

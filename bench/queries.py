@@ -119,6 +119,18 @@ class Counter_:
         return count
 
 
+def rerun_in_tree(script: str, tree: Path, argv: list[str] | None) -> int:
+    """Run `script` again with the other checkout's .venv python and BENCH_TREE=`tree`,
+    without `--tree DIR` in its arguments; its exit status."""
+    tree = tree.resolve()
+    rest = list(argv if argv is not None else sys.argv[1:])
+    i = rest.index("--tree")
+    del rest[i:i + 2]
+    env = {**os.environ, "BENCH_TREE": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([str(tree / ".venv" / "bin" / "python"), script, *rest],
+                          check=False, cwd=tree, env=env).returncode
+
+
 def _seed_module():
     spec = importlib.util.spec_from_file_location("bench_seed", HERE / "seed.py")
     module = importlib.util.module_from_spec(spec)
@@ -201,13 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.tree and args.tree.resolve() != TREE:
-        tree = args.tree.resolve()
-        rest = list(argv if argv is not None else sys.argv[1:])
-        i = rest.index("--tree")
-        del rest[i:i + 2]
-        env = {**os.environ, "BENCH_TREE": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-        return subprocess.run([str(tree / ".venv" / "bin" / "python"), __file__, *rest],
-                              check=False, cwd=tree, env=env).returncode
+        return rerun_in_tree(__file__, args.tree, argv)
 
     from litestar.testing import TestClient
 

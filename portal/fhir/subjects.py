@@ -13,7 +13,7 @@ digits or a hyphen are accepted too), HETU (DDMMÅÅCNNNX).
 An unknown person and a person who has not consented to any of the caller's units get
 the same 403: a unit without consent does not learn whether someone uses the portal
 (and so has coordinated care). Consent is the person's current state per unit
-(portal.consent.services.unit_has_consent: the latest decision, every guardian, today
+(portal.consent.services.current: the latest decision, every guardian, today
 in the person's zone).
 """
 
@@ -24,7 +24,7 @@ from datetime import date
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.consent.services import unit_has_consent
+from portal.consent.services import current
 from portal.fhir import identifiers
 from portal.fhir.outcome import FhirError
 from portal.fhir.tokens import Caller
@@ -77,8 +77,11 @@ async def find_person(db: AsyncSession, system: str, value: str) -> Person | Non
 
 
 async def consented_units(db: AsyncSession, person: Person, caller: Caller, today: date) -> set[str]:
-    """The ids of the caller's units the person has consented to, now."""
-    return {unit.id for unit in caller.units if await unit_has_consent(db, person, unit.id, today)}
+    """The ids of the caller's units the person has consented to, now: the state of every
+    unit derived once (portal.consent.services.current, two statements), whatever the
+    number of the caller's units."""
+    states = (await current(db, person, today)).states
+    return {unit.id for unit in caller.units if unit.id in states and states[unit.id].active}
 
 
 async def person_with_consent(db: AsyncSession, system: str, value: str, caller: Caller,
