@@ -123,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=1000)
     parser.add_argument("--pages", default=",".join(CITIZEN_PAGES + STAFF_PAGES))
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--no-cache", action="store_true",
+                        help="keep no pages (PORTAL_PAGE_CACHE_SECONDS=0): what a first view costs")
     parser.add_argument("--profile", metavar="PAGE", help="pyinstrument's call tree of this page")
     parser.add_argument("--html", type=Path, help="save the profile as interactive HTML")
     parser.add_argument("--cprofile", type=int, metavar="N", default=0,
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             plan_html = Path(tmp) / "plan.html"
             settings = Settings(base_url=BASE_URL, database_url=url, redis_url=args.redis_url,
                                 allowed_hosts=("testserver.local",),
-                                dev_idp_key_file=f"{tmp}/key.json", login_rate_limit=10_000)
+                                dev_idp_key_file=f"{tmp}/key.json", login_rate_limit=10_000,
+                                **({"page_cache_seconds": 0} if args.no_cache else {}))
             holder: dict = {}
 
             import httpx
@@ -184,10 +187,15 @@ def main(argv: list[str] | None = None) -> int:
                 async def measure() -> list[tuple[str, float]]:
                     await reference.on_startup[0]()
                     try:
-                        rows = [("reference (b)", await cpu_per_request(reference, "/b", "", args.requests))]
+                        rows = [("reference (b)", await cpu_per_request(reference, "/b", "", args.requests),
+                                 None)]
+                        kept = getattr(app.state, "page_cache", None)  # None: an older tree
                         for page in pages:
                             who = "staff" if page.startswith("/personal") else "citizen"
-                            rows.append((page, await cpu_per_request(app, page, cookies[who], args.requests)))
+                            before = (kept.hits, kept.misses) if kept else (0, 0)
+                            ms = await cpu_per_request(app, page, cookies[who], args.requests)
+                            counts = (kept.hits - before[0], kept.misses - before[1]) if kept else None
+                            rows.append((page, ms, counts))
                         if args.save_html:
                             html.update(await pages_html(app, pages, cookies))
                         if args.profile and args.cprofile:
@@ -221,10 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         redis.Redis.from_url(args.redis_url).flushdb()
 
     reference_ms = rows[0][1]
-    print(f"\nCPU per request, in-process ({args.persons} generated persons, {args.requests} requests each)")
-    print(f"{'page':<24} {'ms':>7} {'x(b)':>6}")
-    for page, ms in rows:
-        print(f"{page:<24} {ms:7.2f} {reference_ms / ms:6.2f}")
+    print(f"\nCPU per request, in-process ({args.persons} generated persons, {args.requests} requests each"
+          f"{', no kept pages' if args.no_cache else ''})")
+    print(f"{'page':<24} {'ms':>7} {'x(b)':>6}  kept pages sent / made")
+    for page, ms, counts in rows:
+        kept_text = f"  {counts[0]} / {counts[1]}" if counts and any(counts) else ""
+        print(f"{page:<24} {ms:7.2f} {reference_ms / ms:6.2f}{kept_text}")
     return 0
 
 

@@ -32,6 +32,7 @@ from portal.core import assets, csp_report, errors
 from portal.core.clock import Clock, RequestTime
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.core.logging import configure_logging
+from portal.core.page_cache import PageCache
 from portal.core.paths import ValidPathParams
 from portal.core.security import (
     RequestContextMiddleware,
@@ -179,6 +180,8 @@ def create_app(settings: Settings | None = None, *,
                 await task
         await engine.dispose()
 
+    page_cache = PageCache(settings.page_cache_seconds, settings.page_cache_entries,
+                           settings.access_log_repeat)
     hosts = allowed_hosts(settings)
     app = Litestar(
         route_handlers=route_handlers,
@@ -194,7 +197,7 @@ def create_app(settings: Settings | None = None, *,
             DefineMiddleware(SecurityHeadersMiddleware, settings=settings),
             DefineMiddleware(SessionMiddleware, settings=settings, store=store),
             DefineMiddleware(RequestContextMiddleware, settings=settings,
-                             sessionmaker=sessionmaker, clock=clock),
+                             sessionmaker=sessionmaker, clock=clock, page_cache=page_cache),
             ValidPathParams,  # path ids and numbers checked once, before any handler
         ],
         before_request=check_csrf,
@@ -219,4 +222,5 @@ def create_app(settings: Settings | None = None, *,
     app.state.store = store
     app.state.providers = providers
     app.state.clock = clock
+    app.state.page_cache = page_cache
     return app

@@ -93,6 +93,14 @@ class Settings:
     # Seconds: an unchanged signed-in session's activity time is written at most this
     # often, so a session ends up to this much after idle_timeout (portal.auth.sessions).
     session_seen_precision: int = 30
+    # Rendered key pages kept per session in each process (portal.core.page_cache): at most
+    # this many seconds, and only while nothing they show has changed (data versions);
+    # 0 turns the cache off. How many pages each process keeps.
+    page_cache_seconds: int = 60
+    page_cache_entries: int = 2000
+    # Seconds: the same unchanged page seen again by the same staff member or
+    # representative within this time is one access in the person's log (the first).
+    access_log_repeat: int = 300
     absolute_timeout: int = 8 * 60 * 60
     reauth_max_age: int = 5 * 60
     login_rate_limit: int = 20  # callbacks per client address and minute
@@ -228,6 +236,9 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         idle_timeout=int(get("PORTAL_IDLE_TIMEOUT", defaults.idle_timeout)),
         idle_warning=int(get("PORTAL_IDLE_WARNING", defaults.idle_warning)),
         absolute_timeout=int(get("PORTAL_ABSOLUTE_TIMEOUT", defaults.absolute_timeout)),
+        page_cache_seconds=int(get("PORTAL_PAGE_CACHE_SECONDS", defaults.page_cache_seconds)),
+        page_cache_entries=int(get("PORTAL_PAGE_CACHE_ENTRIES", defaults.page_cache_entries)),
+        access_log_repeat=int(get("PORTAL_ACCESS_LOG_REPEAT", defaults.access_log_repeat)),
         fhir_rate_limit=int(get("PORTAL_FHIR_RATE_LIMIT", defaults.fhir_rate_limit)),
         fhir_token_rate_limit=int(get("PORTAL_FHIR_TOKEN_RATE_LIMIT",
                                       defaults.fhir_token_rate_limit)),

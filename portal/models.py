@@ -11,6 +11,7 @@ from portal.coordination.models import (  # noqa: F401
     RequestEvent,
     RequestUnit,
 )
+from portal.core.data_versions import DataVersion  # noqa: F401
 from portal.fhir.clients import FhirClient, FhirClientUnit  # noqa: F401
 from portal.messages.models import Message, Thread  # noqa: F401
 from portal.notices.models import OutboxMessage  # noqa: F401

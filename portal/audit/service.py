@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -33,6 +36,40 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class Read:
+    """An access-log write a page made (`note_read`): portal.core.page_cache records it
+    again, the same way, when it sends the kept page instead of running the handler."""
+
+    write: Callable[..., Awaitable[object]]  # record or record_many
+    args: tuple
+    kwargs: dict
+
+    async def again(self, session: AsyncSession) -> None:
+        await self.write(session, *self.args, **self.kwargs)
+
+
+_reads: ContextVar[list[Read] | None] = ContextVar("portal_page_reads", default=None)
+
+
+@contextmanager
+def collecting_reads() -> Iterator[list[Read]]:
+    """The `Read`s noted while the block runs (a page handler), in order."""
+    collected: list[Read] = []
+    token = _reads.set(collected)
+    try:
+        yield collected
+    finally:
+        _reads.reset(token)
+
+
+def note_read(write: Callable[..., Awaitable[object]], *args: object, **kwargs: object) -> None:
+    """Note an access-log write just made for a page (no-op outside `collecting_reads`)."""
+    collected = _reads.get()
+    if collected is not None:
+        collected.append(Read(write, args, kwargs))
 
 
 def canonical(event: AuditEvent) -> str:
@@ -119,6 +156,7 @@ async def record_many(session: AsyncSession, action: str, actor: Actor,
     insert all. Added to the caller's transaction."""
     if not subjects:
         return
+    note_read(record_many, action, actor, subjects)
     chains = sorted({person_id for person_id, _, _ in subjects})
     dialect = session.bind.dialect.name
     if dialect == "postgresql":

@@ -7,13 +7,15 @@ shown. Both are loaded afresh on every request.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import String, literal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor
+from portal.core.data_versions import SITE, DataVersion, person_scope
 from portal.people.models import Person, StaffMember, Unit
 from portal.people.representation import ActingRight, acting_right
 
@@ -25,6 +27,9 @@ class Viewer:
     staff: StaffMember | None = None
     unit: Unit | None = None
     right: ActingRight | None = None  # set when acting for someone else
+    # The change counters read with the viewer (portal.core.data_versions): "site", the
+    # person's own ("p:<id>") and the person acted for, or the staff member's unit ("u:<id>").
+    versions: dict[str, int] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -66,23 +71,40 @@ class Viewer:
 
 async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[Viewer | None, bool]:
     """Build the viewer from session data at the instant `now` (aware); the bool says
-    an acting right has ended. One query for staff (with the unit), one or two for a person."""
+    an acting right has ended. One query for staff (with the unit), one or two for a person
+    (the acting right); the first also reads `Viewer.versions`."""
     user_id = data.get("user_id")
     if not user_id:
         return None, False
     if data.get("user_kind") == "staff":
-        row = (await db.exec(select(StaffMember, Unit).join(Unit, Unit.id == StaffMember.unit_id)
+        unit_scope = literal("u:", String) + Unit.id
+        row = (await db.exec(select(StaffMember, Unit, _version_of(SITE), _version_of(unit_scope))
+                             .join(Unit, Unit.id == StaffMember.unit_id)
                              .where(StaffMember.id == user_id))).first()
         if row is None:
             return None, False
-        return Viewer("staff", staff=row[0], unit=row[1]), False
-    person = await db.get(Person, user_id)
-    if person is None:
-        return None, False
-    viewer = Viewer("person", person=person)
+        staff, unit, site, own = row
+        return Viewer("staff", staff=staff, unit=unit,
+                      versions={SITE: site or 0, f"u:{unit.id}": own or 0}), False
     acting_id = data.get("acting_for")
+    scopes = [SITE, person_scope(user_id)]
+    if acting_id and acting_id != user_id:
+        scopes.append(person_scope(acting_id))
+    row = (await db.exec(select(Person, *(_version_of(scope) for scope in scopes))
+                         .where(Person.id == user_id))).first()
+    if row is None:
+        return None, False
+    person = row[0]
+    viewer = Viewer("person", person=person,
+                    versions={scope: version or 0 for scope, version in zip(scopes, row[1:],
+                                                                            strict=True)})
     if acting_id and acting_id != person.id:
         viewer.right = await acting_right(db, person.id, acting_id, now)
         if viewer.right is None:
             return viewer, True
     return viewer, False
+
+
+def _version_of(scope):
+    """A scalar subquery: the change counter of `scope` (a str or a SQL expression), or NULL."""
+    return select(DataVersion.version).where(DataVersion.scope == scope).scalar_subquery()

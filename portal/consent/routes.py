@@ -17,6 +17,7 @@ from portal.consent import rules, services, unit_search
 from portal.consent.forms import ConsentForm, StaffConsentForm, new_key, read_person_form, read_staff_form
 from portal.core.clock import zone_of
 from portal.core.i18n import N_
+from portal.core.page_cache import kept
 from portal.notices.outbox import locale_for as locale_of
 from portal.people.models import Person
 
@@ -64,6 +65,7 @@ async def _page(request: Request, subject: Subject, form: ConsentForm, status: i
 
 
 @get("/samtycke", dependencies=CONSENT, name="consent_page")
+@kept
 async def consent_page(request: Request, subject: NamedDependency[Subject]) -> Template:
     """The consent overview and form. `?sok=` searches the other units of the person's
     country (portal.consent.unit_search); `?unit=` (repeated) keeps units ticked before
@@ -150,6 +152,7 @@ async def consent_receipt(act_id: FromPath[str], subject: NamedDependency[Subjec
 
 
 @get("/samtycke/historik", dependencies=CONSENT, name="consent_history")
+@kept
 async def consent_history(subject: NamedDependency[Subject]) -> Template:
     await subject.log_read("consent.history_read", "person", subject.person.id)
     return Template("consent/history.html", context={

@@ -26,6 +26,7 @@ from portal.coordination import services as requests
 from portal.coordination.models import CoordinationRequest
 from portal.core.i18n import N_
 from portal.core.inputs import is_opaque_id
+from portal.core.page_cache import kept
 from portal.people.representation import acting_right, acting_rights
 from portal.plans import services as plan_services
 
@@ -67,6 +68,7 @@ def _changing(value: object) -> bool:
 
 
 @get("/arenden", dependencies=REQUESTS, name="my_requests")
+@kept
 async def my_requests(subject: NamedDependency[Subject]) -> Template:
     db, person = subject.db, subject.person
     listed = await requests.listed_requests(db, person.id)

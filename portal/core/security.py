@@ -16,6 +16,7 @@ from portal.auth.viewer import load_viewer
 from portal.config import Settings
 from portal.core import i18n
 from portal.core.clock import Clock, zone_of
+from portal.core.page_cache import PageCache, current_state
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSP = (
@@ -138,11 +139,13 @@ class RequestContextMiddleware:
     its own work on a conflict before it renders the fresh state).
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings, sessionmaker, clock: Clock) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, sessionmaker, clock: Clock,
+                 page_cache: PageCache | None = None) -> None:
         self.app = app
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.clock = clock
+        self.page_cache = page_cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/static/"):
@@ -162,6 +165,9 @@ class RequestContextMiddleware:
         state["time"] = time = self.clock.at_request()
         db = self.sessionmaker()
         state["db"] = db
+        state["scope"] = scope
+        state["page_cache"] = self.page_cache
+        state_token = current_state.set(state)
         finished = False
 
         async def finish(status: int) -> None:
@@ -224,6 +230,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             _finish_request.reset(finish_token)
+            current_state.reset(state_token)
             try:
                 if not finished:
                     await db.rollback()

@@ -10,12 +10,14 @@ from litestar.response import Template
 
 from portal.audit.service import record_many
 from portal.auth.guards import requires_staff
+from portal.core.page_cache import kept
 from portal.inbox import queries
 
 POLL_SECONDS = 30
 
 
 @get("/personal/inkorg", guards=[requires_staff], name="staff_inbox")
+@kept
 async def staff_inbox(request: Request,
                       visa: Annotated[str | None, QueryParameter(name="visa")] = None) -> Template:
     """The inbox, filtered by `visa` (a key of queries.FILTERS; anything else shows all).

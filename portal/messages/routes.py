@@ -21,6 +21,7 @@ from portal.coordination import services as coordination
 from portal.coordination.models import CoordinationRequest
 from portal.core.i18n import N_
 from portal.core.inputs import is_opaque_id
+from portal.core.page_cache import kept
 from portal.messages import services
 from portal.messages.forms import MessageForm, StaffForm, read_new_message, read_reply, read_staff_form
 from portal.messages.models import Thread
@@ -57,6 +58,7 @@ def _new_page(subject: Subject, form: MessageForm, recipients: list[services.Rec
 
 
 @get("/meddelanden", dependencies=MESSAGES, name="my_messages")
+@kept
 async def my_messages(subject: NamedDependency[Subject]) -> Template:
     rows = await services.thread_rows(subject.db, subject.person.id)
     await subject.log_read("messages.listed", "person", subject.person.id)

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.access import Scope, Subject, acting_for
+from portal.core.page_cache import kept
 from portal.fhir.clients import FhirClient
 from portal.people.models import Person, StaffMember, Unit
 from portal.plans import calendar, services
@@ -90,6 +91,7 @@ async def ask_links(subject: Subject, context: dict) -> dict[str, str]:
 
 
 @get("/plan", dependencies=READER, name="my_plan")
+@kept
 async def my_plan(subject: NamedDependency[Subject],
                   order: Annotated[str | None, QueryParameter(name="ordning")] = None) -> Template:
     db, person = subject.db, subject.person

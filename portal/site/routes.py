@@ -18,6 +18,7 @@ from portal.consent import services as consent_services
 from portal.coordination import services as request_services
 from portal.coordination.meetings import meetings_of
 from portal.core import i18n
+from portal.core.page_cache import kept
 from portal.core.urls import safe_next
 from portal.messages.services import threads_with_new_answers
 from portal.people.invitations import invitations_to
@@ -27,6 +28,7 @@ from portal.plans import services as plan_services
 
 
 @get("/", name="start")
+@kept
 async def start(request: Request) -> Template:
     viewer = request.scope["state"]["viewer"]
     if viewer is None:

@@ -1,0 +1,172 @@
+"""Key pages kept rendered, per session, while nothing they show has changed.
+
+    @get("/plan", dependencies=READER, name="my_plan")
+    @kept
+    async def my_plan(subject: NamedDependency[Subject], ...) -> Template: ...
+
+A page made by a `@kept` handler for a GET is kept in this process's memory (an LRU of
+`page_cache_entries` pages, each at most `page_cache_seconds` old) under:
+
+- the session (its CSRF token, which is in the page's forms), the locale, the path, the
+  query string and the htmx headers;
+- whom it is shown for (the person acted for and the acting right's scopes, or the staff
+  member and their unit) and that person's (or unit's) own date today;
+
+together with the change counters it was made with (portal.core.data_versions):
+"site", the signed-in person's and the person acted for ("p:<id>"), or the staff
+member's unit ("u:<id>"). The next GET of the same page in the same session first reads
+those counters (one statement) and, when they are unchanged, sends the kept bytes
+without running the handler's queries or rendering. Every committed write that concerns
+the person or the unit, from any process, changes a counter (database triggers), so the
+page is made again. What changes with time alone (a meeting's hour passing, an
+invitation running out) shows within `page_cache_seconds`.
+
+Authorization is not kept: the session, the viewer and the acting right are loaded
+and the route's dependencies (portal.access) run on every request before the cache is
+asked. Nothing is kept for a session with flash messages waiting, for a status other
+than 200, or for a response that sets cookies.
+
+The access log: the reads the page recorded (`Subject.log_read`, `record_many`) are
+recorded again when the kept page is sent to staff or a representative, unless the same
+page, unchanged, was already recorded for this session less than `access_log_repeat`
+seconds ago in this process: seeing the same list again (the inbox polls every 30 s) is
+then one access in the person's log, not one per poll.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import TTLCache
+from litestar import Request
+from litestar.datastructures import Headers
+from litestar.response import Response, Template
+
+from portal.audit import service as audit
+from portal.core.data_versions import SITE, person_scope, unit_scope, versions
+
+# The request's state (scope["state"]): set by portal.core.security.RequestContextMiddleware.
+current_state: ContextVar[dict | None] = ContextVar("portal_request_state", default=None)
+
+HTMX_HEADERS = ("hx-request", "hx-target", "hx-trigger", "hx-boosted", "hx-history-restore-request")
+
+
+@dataclass
+class Entry:
+    stamp: tuple[int, ...]
+    body: bytes
+    media_type: str
+    headers: dict[str, str]
+    reads: list[audit.Read] = field(default_factory=list)
+    logged_at: float = 0.0  # time.monotonic() when its reads were last recorded
+
+
+class PageCache:
+    """This process's kept pages (see the module doc); `seconds` 0: none are kept."""
+
+    def __init__(self, seconds: int, entries: int, log_repeat: int) -> None:
+        self.pages: TTLCache | None = (TTLCache(maxsize=max(entries, 1), ttl=seconds,
+                                                timer=time.monotonic) if seconds > 0 else None)
+        self.log_repeat = log_repeat
+        self.hits = 0
+        self.misses = 0
+
+    def clear(self) -> None:
+        if self.pages is not None:
+            self.pages.clear()
+
+
+def _key_and_scopes(state: dict, scope: dict) -> tuple[tuple, list[str]] | None:
+    """The page's key and the counters it depends on; None when it is not to be kept."""
+    if scope.get("method") != "GET":
+        return None
+    session, viewer = state.get("session"), state.get("viewer")
+    if viewer is None or session is None or session.get("flashes") or state.get("right_ended"):
+        return None
+    token = session.get("csrf")
+    if not token:
+        return None
+    headers = Headers.from_scope(scope)
+    htmx = tuple(headers.get(name) for name in HTMX_HEADERS)
+    now = state["time"]
+    if viewer.is_staff:
+        if viewer.unit is None:
+            return None
+        who: tuple = ("staff", viewer.staff.id, viewer.unit.id)
+        today = now.today_for(viewer.unit)
+        scopes = [SITE, unit_scope(viewer.unit.id)]
+    else:
+        shown = viewer.acting_for
+        rights = tuple(sorted(viewer.right.scopes)) if viewer.right is not None else ()
+        who = ("person", viewer.person.id, shown.id, rights)
+        today = now.today_for(shown)
+        scopes = [SITE, person_scope(viewer.person.id)]
+        if shown.id != viewer.person.id:
+            scopes.append(person_scope(shown.id))
+    key = (scope["path"], scope.get("query_string", b""), htmx, state.get("locale"), token,
+           who, today)
+    return key, scopes
+
+
+class _Keeping(Response):
+    """The handler's Template, rendered as usual; a 200 page is then kept."""
+
+    def __init__(self, template: Template, cache: PageCache, key: tuple,
+                 stamp: tuple[int, ...], reads: list) -> None:
+        super().__init__(content=b"")
+        self.template, self.cache, self.key, self.stamp, self.reads = (template, cache, key,
+                                                                      stamp, reads)
+
+    def to_asgi_response(self, app, request: Request, **kwargs: Any):
+        session = request.scope["state"]["session"]
+        had_flashes = bool(session.get("flashes"))
+        response = self.template.to_asgi_response(app, request, **kwargs)
+        if (response.status_code == 200 and not had_flashes and not response._encoded_cookies
+                and response.background is None and self.cache.pages is not None):
+            headers = dict(self.template.headers.items())
+            media_type = response.headers.get("content-type", "text/html; charset=utf-8")
+            self.cache.pages[self.key] = Entry(self.stamp, response.body, media_type, headers,
+                                               self.reads, time.monotonic())
+        return response
+
+
+def kept(handler):
+    """Decorate a GET page handler (returning a Template) whose page is to be kept (see
+    the module doc). The handler's signature is unchanged for Litestar's injection."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        state = current_state.get()
+        cache: PageCache | None = state.get("page_cache") if state else None
+        if cache is None or cache.pages is None:
+            return await handler(*args, **kwargs)
+        scope = state["scope"]
+        found = _key_and_scopes(state, scope)
+        if found is None:
+            return await handler(*args, **kwargs)
+        key, scopes = found
+        db = state["db"]
+        known = state["viewer"].versions
+        stamp = (tuple(known[scope] for scope in scopes) if all(scope in known for scope in scopes)
+                 else await versions(db, scopes))
+        entry = cache.pages.get(key)
+        if entry is not None and entry.stamp == stamp:
+            cache.hits += 1
+            if entry.reads and time.monotonic() - entry.logged_at >= cache.log_repeat:
+                for read in entry.reads:
+                    await read.again(db)
+                entry.logged_at = time.monotonic()
+            return Response(content=entry.body, media_type=entry.media_type,
+                            headers=entry.headers)
+        cache.misses += 1
+        with audit.collecting_reads() as reads:
+            result = await handler(*args, **kwargs)
+        if type(result) is not Template or (result.status_code or 200) != 200 or result.cookies:
+            return result
+        return _Keeping(result, cache, key, stamp, reads)
+
+    return wrapper
