@@ -33,6 +33,7 @@ from tests.consent.helpers import (
     consent_form,
     sign_in,
     states_on_page,
+    withdraw_forms,
 )
 from tests.factories import (
     SOC,
@@ -301,6 +302,42 @@ def test_an_ended_representation_is_not_kept_and_its_flash_shows_once(client) ->
     assert "avslutat din fullmakt" not in Page(start).text("body")
 
 
+ALREADY_WITHDRAWN = "Samtycket var redan borttaget. Här ser du det som gäller nu."
+
+
+def test_a_flash_on_a_kept_page_is_shown_once_and_never_kept(client) -> None:
+    person = person_with_consent(client, units=(VC, SOC), consent=(VC, SOC))
+    vc, soc = unit_ids(client, VC, SOC)
+    sign_in(client, person)
+    shown = Page(settled(client, "/samtycke"))
+    one_unit = next(f for f in withdraw_forms(shown) if f["unit"] == [vc])
+    every_unit = next(f for f in withdraw_forms(shown) if set(f["unit"]) == {vc, soc})
+    assert client.post("/samtycke", data=every_unit, follow_redirects=False).status_code == 303
+    # The first unit's own form, from the same page: nothing left to withdraw there.
+    again = client.post("/samtycke", data=one_unit, follow_redirects=False)
+    assert (again.status_code, again.headers["location"]) == (303, "/samtycke")
+    flashed = made_get(client, "/samtycke")
+    assert ALREADY_WITHDRAWN in Page(flashed).text()
+    after = made_get(client, "/samtycke")
+    assert ALREADY_WITHDRAWN not in Page(after).text()
+    kept = kept_get(client, "/samtycke")
+    assert ALREADY_WITHDRAWN not in kept.text and kept.content == after.content
+
+
+def test_a_page_refused_is_not_kept(client) -> None:
+    person = with_plan(client)
+    proxy = new_person(client, prefix="Ombud")
+    represent(client, proxy, person, "proxy", scope="consent")  # not plan:read
+    sign_in(client, proxy)
+    assert act_for(client, _page(client), person.id).status_code == 303
+    hits, misses = cache(client).hits, cache(client).misses
+    for _ in range(2):
+        refused = client.get("/plan")
+        assert refused.status_code == 403
+        assert "Första versionen." not in refused.text
+    assert (cache(client).hits, cache(client).misses) == (hits, misses)
+
+
 def _page(client):
     def get(path: str) -> Page:
         response = client.get(path)
@@ -342,6 +379,31 @@ def test_a_representative_reading_a_kept_plan_is_logged_every_time_with_repeat_0
         assert _plan_reads(other, person.id) == before + 2
         events = audit_of(other, person.id, "plan.read")[-2:]
         assert {(e.actor_id, e.on_behalf_of) for e in events} == {(proxy.id, person.id)}
+
+
+def test_the_inbox_kept_for_staff_is_logged_again_with_repeat_0(settings) -> None:
+    app_ = build_app(dataclasses.replace(settings, access_log_repeat=0))
+    with TestClient(app_, base_url=BASE_URL) as other:
+        person = new_person(other, units=(VC,))
+        _thread_to(other, person.id, VC, "Hemtjänsten " + secrets.token_hex(3))
+        as_staff(other, "Anna")
+        other.get("/personal/inkorg")  # the page, then its polls
+        settled(other, "/personal/inkorg", headers={"HX-Request": "true"})
+        before = len(audit_of(other, person.id, "inbox.listed_for_staff"))
+        kept_get(other, "/personal/inkorg", headers={"HX-Request": "true"})
+        assert len(audit_of(other, person.id, "inbox.listed_for_staff")) == before + 1
+
+
+def test_the_inbox_polled_again_within_the_repeat_is_one_access(client) -> None:
+    person = new_person(client, units=(VC,))
+    _thread_to(client, person.id, VC, "Hemtjänsten " + secrets.token_hex(3))
+    as_staff(client, "Anna")
+    client.get("/personal/inkorg")  # the page, then its polls
+    settled(client, "/personal/inkorg", headers={"HX-Request": "true"})
+    before = len(audit_of(client, person.id, "inbox.listed_for_staff"))
+    for _ in range(3):
+        kept_get(client, "/personal/inkorg", headers={"HX-Request": "true"})
+    assert len(audit_of(client, person.id, "inbox.listed_for_staff")) == before
 
 
 def test_the_person_reading_their_own_kept_plan_is_not_in_the_access_log(client) -> None:
