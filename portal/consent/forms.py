@@ -32,6 +32,16 @@ def new_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def choice_key(form: ConsentForm) -> str:
+    """The person's form's idempotency key bound to what was chosen with it.
+
+    A kept /samtycke (portal.core.page_cache) shows the same key in every tab opened on
+    it: the same choice sent again, from any of them, is one act; another choice is
+    decided on its own (a stale give refused, a withdrawal recorded), as it was when each
+    page had a key of its own."""
+    return f"{form.key}:{form.decision}:{','.join(sorted(set(form.units)))}"
+
+
 @dataclass
 class ConsentForm:
     decision: str = ""
