@@ -607,12 +607,15 @@ def bench_tree(tree: Path, args, tmp: Path, persons: int) -> dict:
         raise BenchError(f"{python} is missing: run `make install` in {tree}")
     info = {"tree": str(tree), **git_info(tree), "persons": persons}
     label = f"{tree.name}@{info['app_commit'][:7]}{'+dirty' if info['dirty'] else ''}"
+    if args.portal_env:
+        label += " " + " ".join(args.portal_env)
     info["label"] = label
     log(f"--- {label}, {persons} generated persons")
     with fresh_database(args.admin_url) as database_url, flushed_redis(args.redis_url):
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = portal_env(tree, database_url, args.redis_url, port, tmp)
+        env.update(dict(item.split("=", 1) for item in args.portal_env))
         run_command([str(python), "-m", "portal", "migrate"], cwd=tree, env=env)
         run_command([str(python), "-m", "portal", "demo"], cwd=tree, env=env)
         seed = {"plan": "http (forced)"}
@@ -809,6 +812,9 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--seed", choices=["services", "http"], default="services",
                         help="how Viola's plan is made (http: the staff editor, for testing)")
     parser.add_argument("--no-reference", dest="reference", action="store_false")
+    parser.add_argument("--portal-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the portal under test (repeatable), e.g. "
+                             "PORTAL_PAGE_CACHE_SECONDS=0: every view as costly as a first one")
     args = parser.parse_args(argv)
     args.tree = [t.resolve() for t in (args.tree or [ROOT])]
     args.pages = [p.strip() for p in args.pages.split(",") if p.strip()]
@@ -821,6 +827,9 @@ def parse_args(argv: list[str] | None = None):
     for page in args.pages:
         if not page.startswith("/"):
             parser.error(f"a page is a path: {page}")
+    for item in args.portal_env:
+        if not item.startswith("PORTAL_") or "=" not in item:
+            parser.error(f"--portal-env takes PORTAL_NAME=VALUE: {item}")
     require_local(args.admin_url, "--admin-url")
     require_local(args.redis_url, "--redis-url")
     return args

@@ -6,6 +6,8 @@ person) and by STAFF SYSTEMS through the FHIR API (actor type "client": a
 portal.fhir.clients.FhirClient, named with its owner, "Lifecare SP (Region Kalmar län)"),
 newest first. Not the person's own actions; not system bookkeeping (events
 written by the system, and the actions `portal.audit.actions.EXCLUDED` names).
+The same unchanged page seen again in one session within PORTAL_ACCESS_LOG_REPEAT
+seconds (the inbox polling every 30 s, a reload) is one entry: portal.core.page_cache.
 
     page = await entries(db, person, month="2026-11", who=staff_id, before_id=None, limit=50)
     page.entries       # list[Entry], newest first

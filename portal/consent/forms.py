@@ -20,6 +20,7 @@ from portal.core.inputs import (
     parse_int,
     parse_time,
 )
+from portal.core.page_cache import one_time
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 NOTE_MAX = 1000
@@ -29,17 +30,9 @@ RECORDED_EARLIEST = date(1900, 1, 1)
 
 
 def new_key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def choice_key(form: ConsentForm) -> str:
-    """The person's form's idempotency key bound to what was chosen with it.
-
-    A kept /samtycke (portal.core.page_cache) shows the same key in every tab opened on
-    it: the same choice sent again, from any of them, is one act; another choice is
-    decided on its own (a stale give refused, a withdrawal recorded), as it was when each
-    page had a key of its own."""
-    return f"{form.key}:{form.decision}:{','.join(sorted(set(form.units)))}"
+    """A form's idempotency key: new for every page view, also of a kept page
+    (portal.core.page_cache.one_time)."""
+    return one_time(secrets.token_urlsafe(24), new_key)
 
 
 @dataclass

@@ -14,14 +14,7 @@ from portal.access import Scope, Subject, acting_for, staff_subject
 from portal.auth.routes import auth_is_fresh
 from portal.config import Settings
 from portal.consent import rules, services, unit_search
-from portal.consent.forms import (
-    ConsentForm,
-    StaffConsentForm,
-    choice_key,
-    new_key,
-    read_person_form,
-    read_staff_form,
-)
+from portal.consent.forms import ConsentForm, StaffConsentForm, new_key, read_person_form, read_staff_form
 from portal.core.clock import zone_of
 from portal.core.i18n import N_
 from portal.core.page_cache import kept
@@ -111,7 +104,7 @@ async def consent_decide(request: Request, subject: NamedDependency[Subject],
     try:
         outcome = await services.decide(
             db, person=person, actor=subject.actor(), given_by=viewer.person.id,
-            decision=form.decision, unit_ids=form.units, idempotency_key=choice_key(form),
+            decision=form.decision, unit_ids=form.units, idempotency_key=form.key,
             seen_seq=form.seen_seq, locale=request.scope["state"]["locale"], today=subject.today,
             on_behalf_of=subject.on_behalf_of, now=subject.time.now,
         )

@@ -21,6 +21,9 @@ the person or the unit, from any process, changes a counter (database triggers),
 page is made again. What changes with time alone (a meeting's hour passing, an
 invitation running out) shows within `page_cache_seconds`.
 
+One-time values in the page (the idempotency keys of its forms, `one_time`) are new each
+time a kept page is sent, so two tabs never share a form's key.
+
 Authorization is not kept: the session, the viewer and the acting right are loaded
 and the route's dependencies (portal.access) run on every request before the cache is
 asked. Nothing is kept for a session with flash messages waiting, for a status other
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +56,22 @@ from portal.core.data_versions import SITE, person_scope, unit_scope, versions
 # The request's state (scope["state"]): set by portal.core.security.RequestContextMiddleware.
 current_state: ContextVar[dict | None] = ContextVar("portal_request_state", default=None)
 
+# One-time values (idempotency keys, portal.consent.forms.new_key) made for the page being
+# made: a kept page gets fresh ones each time it is sent, as a page made anew would.
+_one_time: ContextVar[list[tuple[str, Callable[[], str]]] | None] = ContextVar(
+    "portal_page_one_time", default=None)
+
+
+def one_time(value: str, make: Callable[[], str]) -> str:
+    """Note `value`, made by `make()`, as one that must differ on every view of a page
+    (an idempotency key in a form): a kept page is sent with a new `make()` in its place.
+    Returns `value`."""
+    made = _one_time.get()
+    if made is not None:
+        made.append((value, make))
+    return value
+
+
 HTMX_HEADERS = ("hx-request", "hx-target", "hx-trigger", "hx-boosted", "hx-history-restore-request")
 
 
@@ -63,6 +83,14 @@ class Entry:
     headers: dict[str, str]
     reads: list[audit.Read] = field(default_factory=list)
     logged_at: float = 0.0  # time.monotonic() when its reads were last recorded
+    one_time: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
+
+    def fresh_body(self) -> bytes:
+        """The page with a new value in place of each one-time value it was made with."""
+        body = self.body
+        for value, make in self.one_time:
+            body = body.replace(value.encode(), make().encode())
+        return body
 
 
 class PageCache:
@@ -116,21 +144,27 @@ class _Keeping(Response):
     """The handler's Template, rendered as usual; a 200 page is then kept."""
 
     def __init__(self, template: Template, cache: PageCache, key: tuple,
-                 stamp: tuple[int, ...], reads: list) -> None:
+                 stamp: tuple[int, ...], reads: list, made: list) -> None:
         super().__init__(content=b"")
         self.template, self.cache, self.key, self.stamp, self.reads = (template, cache, key,
                                                                       stamp, reads)
+        self.made = made  # one-time values made by the handler, then by the template
 
     def to_asgi_response(self, app, request: Request, **kwargs: Any):
         session = request.scope["state"]["session"]
         had_flashes = bool(session.get("flashes"))
-        response = self.template.to_asgi_response(app, request, **kwargs)
+        token = _one_time.set(self.made)
+        try:
+            response = self.template.to_asgi_response(app, request, **kwargs)
+        finally:
+            _one_time.reset(token)
         if (response.status_code == 200 and not had_flashes and not response._encoded_cookies
                 and response.background is None and self.cache.pages is not None):
             headers = dict(self.template.headers.items())
-            media_type = response.headers.get("content-type", "text/html; charset=utf-8")
+            # Without its charset: Litestar adds the charset to a text/* type itself.
+            media_type = response.headers.get("content-type", "text/html").split(";")[0]
             self.cache.pages[self.key] = Entry(self.stamp, response.body, media_type, headers,
-                                               self.reads, time.monotonic())
+                                               self.reads, time.monotonic(), self.made)
         return response
 
 
@@ -160,13 +194,18 @@ def kept(handler):
                 for read in entry.reads:
                     await read.again(db)
                 entry.logged_at = time.monotonic()
-            return Response(content=entry.body, media_type=entry.media_type,
+            return Response(content=entry.fresh_body(), media_type=entry.media_type,
                             headers=entry.headers)
         cache.misses += 1
-        with audit.collecting_reads() as reads:
-            result = await handler(*args, **kwargs)
+        made: list = []
+        token = _one_time.set(made)
+        try:
+            with audit.collecting_reads() as reads:
+                result = await handler(*args, **kwargs)
+        finally:
+            _one_time.reset(token)
         if type(result) is not Template or (result.status_code or 200) != 200 or result.cookies:
             return result
-        return _Keeping(result, cache, key, stamp, reads)
+        return _Keeping(result, cache, key, stamp, reads, made)
 
     return wrapper

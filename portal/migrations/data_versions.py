@@ -35,7 +35,19 @@ _UNIT = "SELECT 'u:' || {r}.unit_id AS s"
 _SITE = "SELECT 'site' AS s"
 
 SCOPES: dict[str, tuple[str, ...]] = {
-    "person": ("SELECT 'p:' || {r}.id AS s",),
+    # A person's name and protected identity show on the pages of those who act for them,
+    # of those they act for (a co-guardian's) and in the inboxes of the units they deal with.
+    "person": ("SELECT 'p:' || {r}.id AS s",
+               ("SELECT 'p:' || representative_id AS s FROM representation "
+               "WHERE represented_id = {r}.id"),
+               ("SELECT 'p:' || represented_id AS s FROM representation "
+               "WHERE representative_id = {r}.id"),
+               "SELECT 'u:' || unit_id AS s FROM care_relation WHERE person_id = {r}.id",
+               "SELECT 'u:' || unit_id AS s FROM message_thread WHERE person_id = {r}.id",
+               ("SELECT 'u:' || ru.unit_id AS s FROM coordination_request cr JOIN request_unit ru "
+               "ON ru.request_id = cr.id WHERE cr.person_id = {r}.id"),
+               ("SELECT 'u:' || st.unit_id AS s FROM plan JOIN staff_member st "
+               "ON st.id = plan.coordinator_id WHERE plan.person_id = {r}.id")),
     "representation": ("SELECT 'p:' || {r}.representative_id AS s",
                        "SELECT 'p:' || {r}.represented_id AS s"),
     "proxy_invitation": (_PERSON, ("SELECT 'p:' || id AS s FROM person WHERE national_id = "
@@ -114,22 +126,30 @@ def count_changes(table: str) -> None:
             "WHERE NOT EXISTS (SELECT 1 FROM data_change_pending p "
             "WHERE p.txid = txid_current() AND p.scope = c.s); END IF; "
             "RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {table}_counted AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        op.execute(f"CREATE TRIGGER {table}_counted AFTER INSERT OR DELETE ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION portal_changed_{table}()")
+        # An UPDATE that changes nothing (a lock taken as `SET id = id`) counts nothing.
+        op.execute(f"CREATE TRIGGER {table}_counted_update AFTER UPDATE ON {table} "
+                   "FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) "
+                   f"EXECUTE FUNCTION portal_changed_{table}()")
         return
+    columns = [row[1] for row in op.get_bind().exec_driver_sql(f"PRAGMA table_info({table})")]
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
     rows = {"INSERT": ("NEW",), "UPDATE": ("NEW", "OLD"), "DELETE": ("OLD",)}
     for verb, which in rows.items():
         body = " ".join(
             f"INSERT INTO data_version (scope, version) SELECT DISTINCT s, 1 FROM "
             f"({_union(table, row)}) WHERE true ON CONFLICT (scope) DO UPDATE SET "
             "version = version + 1;" for row in which)
+        when = f" WHEN {changed}" if verb == "UPDATE" else ""
         op.execute(f"CREATE TRIGGER {table}_counted_{verb.lower()} AFTER {verb} ON {table} "
-                   f"FOR EACH ROW BEGIN {body} END")
+                   f"FOR EACH ROW{when} BEGIN {body} END")
 
 
 def stop_counting(table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_counted ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_counted_update ON {table}")
         op.execute(f"DROP FUNCTION IF EXISTS portal_changed_{table}()")
         return
     for verb in ("insert", "update", "delete"):

@@ -78,7 +78,7 @@ def _tables_and_triggers(database_url: str) -> tuple[set[str], dict[str, set[str
 def test_every_table_counts_its_changes_or_says_why_not(database_url) -> None:
     tables, triggers = _tables_and_triggers(database_url)
     if dialect_of(database_url) == "postgresql":
-        expected = {table: {f"{table}_counted"} for table in SCOPES}
+        expected = {table: {f"{table}_counted", f"{table}_counted_update"} for table in SCOPES}
         assert "data_change_pending_apply" in triggers.get("data_change_pending", set())
     else:
         expected = {table: {f"{table}_counted_{verb}" for verb in ("insert", "update", "delete")}
@@ -136,6 +136,30 @@ def test_a_person_changed_counts_for_them_only(client) -> None:
         found.email = f"ny-{secrets.token_hex(3)}@example.invalid"
 
     assert bumped_by(client, lambda: db_run(client, change)) == {person_scope(person.id)}
+
+
+def test_a_person_changed_counts_for_who_acts_for_them_and_their_units(client, vc_soc) -> None:
+    """A name or protected identity shows on a representative's pages and in the units'
+    inboxes: a change is not left to the kept pages' time limit."""
+    vc, _ = vc_soc
+    person, representative = new_person(client, units=(VC,)), new_person(client)
+    represent(client, representative, person, "proxy")
+
+    async def protect(db):
+        (await db.get(Person, person.id)).protected_identity = True
+
+    assert bumped_by(client, lambda: db_run(client, protect)) == {
+        person_scope(person.id), person_scope(representative.id), unit_scope(vc)}
+
+
+def test_an_update_that_changes_nothing_counts_nothing(client) -> None:
+    """A lock taken as `UPDATE person SET id = id` (SQLite) makes no page stale."""
+    person = new_person(client, units=(VC,))
+
+    async def lock(db):
+        await db.exec(text("UPDATE person SET id = id WHERE id = :p"), params={"p": person.id})
+
+    assert bumped_by(client, lambda: db_run(client, lock)) == set()
 
 
 def test_a_representation_counts_for_both_people(client) -> None:
@@ -299,7 +323,8 @@ def test_postgresql_opposite_orders_over_the_same_scopes_do_not_deadlock(databas
         engine = make_async_engine(database_url)
         maker = make_sessionmaker(engine)
         barrier = asyncio.Barrier(2)
-        touch = text("UPDATE care_relation SET created_at = created_at "
+        # A real change (an UPDATE that changes nothing counts nothing).
+        touch = text("UPDATE care_relation SET created_at = created_at + interval '1 second' "
                      "WHERE person_id = :person AND unit_id = :unit")
 
         async def transaction(first, second, unit):
