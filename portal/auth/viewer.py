@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, literal
+from sqlalchemy import String, bindparam, literal
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,10 +77,7 @@ async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[View
     if not user_id:
         return None, False
     if data.get("user_kind") == "staff":
-        unit_scope = literal("u:", String) + Unit.id
-        row = (await db.exec(select(StaffMember, Unit, _version_of(SITE), _version_of(unit_scope))
-                             .join(Unit, Unit.id == StaffMember.unit_id)
-                             .where(StaffMember.id == user_id))).first()
+        row = (await db.exec(_STAFF, params={"user_id": user_id})).first()
         if row is None:
             return None, False
         staff, unit, site, own = row
@@ -88,10 +85,11 @@ async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[View
                       versions={SITE: site or 0, f"u:{unit.id}": own or 0}), False
     acting_id = data.get("acting_for")
     scopes = [SITE, person_scope(user_id)]
+    params = {"user_id": user_id, "own": scopes[1]}
     if acting_id and acting_id != user_id:
         scopes.append(person_scope(acting_id))
-    row = (await db.exec(select(Person, *(_version_of(scope) for scope in scopes))
-                         .where(Person.id == user_id))).first()
+        params["other"] = scopes[2]
+    row = (await db.exec(_PERSON_ACTING if len(scopes) == 3 else _PERSON, params=params)).first()
     if row is None:
         return None, False
     person = row[0]
@@ -106,5 +104,18 @@ async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[View
 
 
 def _version_of(scope):
-    """A scalar subquery: the change counter of `scope` (a str or a SQL expression), or NULL."""
+    """A scalar subquery: the change counter of `scope` (a SQL expression), or NULL."""
     return select(DataVersion.version).where(DataVersion.scope == scope).scalar_subquery()
+
+
+# Built once (building a statement costs as much as running it): the viewer with the
+# change counters of the site, themself and the person acted for, or the staff member
+# with their unit and its counter.
+_PERSON = select(Person, _version_of(literal(SITE, String)),
+                 _version_of(bindparam("own", type_=String))).where(
+    Person.id == bindparam("user_id", type_=String))
+_PERSON_ACTING = _PERSON.add_columns(_version_of(bindparam("other", type_=String)))
+_STAFF = (select(StaffMember, Unit, _version_of(literal(SITE, String)),
+                 _version_of(literal("u:", String) + Unit.id))
+          .join(Unit, Unit.id == StaffMember.unit_id)
+          .where(StaffMember.id == bindparam("user_id", type_=String)))

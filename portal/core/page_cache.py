@@ -43,12 +43,17 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from io import BytesIO
 from typing import Any
 
 from cachetools import TTLCache
 from litestar import Request
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import Headers
+from litestar.enums import CompressionEncoding
+from litestar.middleware.compression.gzip_facade import GzipCompression
 from litestar.response import Response, Template
+from litestar.utils.scope.state import ScopeState
 
 from portal.audit import service as audit
 from portal.core.data_versions import SITE, person_scope, unit_scope, versions
@@ -84,6 +89,25 @@ class Entry:
     reads: list[audit.Read] = field(default_factory=list)
     logged_at: float = 0.0  # time.monotonic() when its reads were last recorded
     one_time: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
+    packed: dict[str, bytes] = field(default_factory=dict)  # compressed bodies by encoding
+
+    def response(self, scope: dict) -> Response:
+        """The kept page for this request: compressed as the client accepts, and as the
+        app's compression would (brotli, else gzip, from its minimum size), once per
+        encoding for a page without one-time values."""
+        app = scope.get("litestar_app") or scope.get("app")
+        config = getattr(app, "compression_config", None)
+        encoding = _encoding(scope, config)
+        if encoding is None or self.one_time or len(self.body) < config.minimum_size:
+            return Response(content=self.fresh_body(), media_type=self.media_type,
+                            headers=self.headers)
+        body = self.packed.get(encoding)
+        if body is None:
+            body = self.packed[encoding] = _compress(self.body, encoding, config)
+        ScopeState.from_scope(scope).is_cached = True  # the compression middleware passes it on
+        return Response(content=body, media_type=self.media_type,
+                        headers={**self.headers, "content-encoding": encoding,
+                                 "vary": "Accept-Encoding"})
 
     def fresh_body(self) -> bytes:
         """The page with a new value in place of each one-time value it was made with."""
@@ -91,6 +115,29 @@ class Entry:
         for value, make in self.one_time:
             body = body.replace(value.encode(), make().encode())
         return body
+
+
+def _encoding(scope: dict, config: CompressionConfig | None) -> str | None:
+    """The encoding the app's compression middleware would choose for this request."""
+    if config is None:
+        return None
+    accepted = Headers.from_scope(scope).get("accept-encoding", "")
+    if config.compression_facade.encoding in accepted:
+        return config.compression_facade.encoding
+    if config.gzip_fallback and CompressionEncoding.GZIP in accepted:
+        return CompressionEncoding.GZIP
+    return None
+
+
+def _compress(body: bytes, encoding: str, config: CompressionConfig) -> bytes:
+    """`body` compressed by the app's own compression facade for `encoding`."""
+    facade_class = (config.compression_facade if encoding == config.compression_facade.encoding
+                    else GzipCompression)
+    buffer = BytesIO()
+    facade = facade_class(buffer=buffer, compression_encoding=encoding, config=config)
+    facade.write(body)
+    facade.close()
+    return buffer.getvalue()
 
 
 class PageCache:
@@ -185,7 +232,7 @@ def kept(handler):
         key, scopes = found
         db = state["db"]
         known = state["viewer"].versions
-        stamp = (tuple(known[scope] for scope in scopes) if all(scope in known for scope in scopes)
+        stamp = (tuple(known[name] for name in scopes) if all(name in known for name in scopes)
                  else await versions(db, scopes))
         entry = cache.pages.get(key)
         if entry is not None and entry.stamp == stamp:
@@ -194,8 +241,7 @@ def kept(handler):
                 for read in entry.reads:
                     await read.again(db)
                 entry.logged_at = time.monotonic()
-            return Response(content=entry.fresh_body(), media_type=entry.media_type,
-                            headers=entry.headers)
+            return entry.response(scope)
         cache.misses += 1
         made: list = []
         token = _one_time.set(made)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from contextvars import ContextVar
+from functools import lru_cache
 
 import httpx
 from litestar import Request
@@ -46,8 +47,14 @@ def security_headers(path: str, production: bool, form_origins: str = "",
 
     A static file keeps the cache-control its route chose (`static_cache`, see
     portal.core.assets: a year for a fingerprinted name); everything else is
-    `no-store`."""
-    is_static = path.startswith("/static/")
+    `no-store`. A new list each call (made once per kind of response)."""
+    static = path.startswith("/static/") and status == 200
+    return list(_headers(static, production, form_origins, static_cache if static else None))
+
+
+@lru_cache(maxsize=64)
+def _headers(static: bool, production: bool, form_origins: str,
+             static_cache: bytes | None) -> tuple[tuple[bytes, bytes], ...]:
     csp = CSP
     if form_origins:
         csp = CSP.replace("form-action 'self'", f"form-action 'self' {form_origins}")
@@ -62,7 +69,7 @@ def security_headers(path: str, production: bool, form_origins: str = "",
          (b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
           b"interest-cohort=()")),
     ]
-    if is_static and status == 200:
+    if static:
         # The same bytes for everyone: no Vary on the cookie, so shared caches keep one copy.
         headers.append((b"cache-control", static_cache or b"public, max-age=3600"))
     else:
@@ -70,7 +77,7 @@ def security_headers(path: str, production: bool, form_origins: str = "",
     if production:
         headers.append((b"strict-transport-security",
                         b"max-age=63072000; includeSubDomains"))
-    return headers
+    return tuple(headers)
 
 
 class SecurityHeadersMiddleware:

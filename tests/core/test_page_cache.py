@@ -143,6 +143,24 @@ def test_a_page_seen_again_is_sent_kept_and_identical(client) -> None:
         Page(again)  # a whole page, with the house checks
 
 
+def test_a_kept_page_is_compressed_as_the_client_accepts_with_the_same_headers(client) -> None:
+    """A phone asks for brotli (or gzip): the kept page comes compressed as a page made
+    anew does, with the same headers, and is the same page."""
+    person = with_plan(client)
+    sign_in(client, person)
+    settled(client, "/plan")
+    for encoding in ("br", "gzip"):
+        asked = {"Accept-Encoding": encoding}
+        cache(client).clear()
+        made = made_get(client, "/plan", headers=asked)
+        kept = kept_get(client, "/plan", headers=asked)
+        assert made.headers["content-encoding"] == kept.headers["content-encoding"] == encoding
+        assert kept.content == made.content  # as decompressed by httpx
+        assert dict(kept.headers) == dict(made.headers)  # vary, length, CSP, no-store …
+    plain = kept_get(client, "/plan", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
 def test_with_page_cache_seconds_0_nothing_is_kept(settings) -> None:
     app_ = build_app(dataclasses.replace(settings, page_cache_seconds=0))
     with TestClient(app_, base_url=BASE_URL) as other:
