@@ -24,10 +24,14 @@ invitation running out) shows within `page_cache_seconds`.
 One-time values in the page (the idempotency keys of its forms, `one_time`) are new each
 time a kept page is sent, so two tabs never share a form's key.
 
-Authorization is not kept: the session, the viewer and the acting right are loaded
-and the route's dependencies (portal.access) run on every request before the cache is
-asked. Nothing is kept for a session with flash messages waiting, for a status other
-than 200, or for a response that sets cookies.
+Sending: RequestContextMiddleware asks `PageCache.send_kept` once the session, the
+viewer and the acting right are loaded afresh (an ended right, a session gone: nothing
+is sent from here), before routing. An entry exists only where the route and its access
+rules (portal.access: kind of user, the right's scopes) answered 200 to the same key,
+and those rules depend on nothing else that the key leaves out: the same host, path,
+query, session, person acted for and scopes get the same answer. Nothing is kept for a
+session with flash messages waiting, for a status other than 200, or for a response
+that sets cookies.
 
 The access log: the reads the page recorded (`Subject.log_read`, `record_many`) are
 recorded again when the kept page is sent to staff or a representative, unless the same
@@ -91,23 +95,49 @@ class Entry:
     one_time: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
     packed: dict[str, bytes] = field(default_factory=dict)  # compressed bodies by encoding
 
-    def response(self, scope: dict) -> Response:
-        """The kept page for this request: compressed as the client accepts, and as the
-        app's compression would (brotli, else gzip, from its minimum size), once per
-        encoding for a page without one-time values."""
+    def payload(self, scope: dict) -> tuple[bytes, dict[str, str]]:
+        """The kept page's bytes for this request and the headers they need besides the
+        page's own: compressed as the client accepts and as the app's compression would
+        (brotli, else gzip, from its minimum size), once per encoding for a page without
+        one-time values."""
         app = scope.get("litestar_app") or scope.get("app")
         config = getattr(app, "compression_config", None)
         encoding = _encoding(scope, config)
-        if encoding is None or self.one_time or len(self.body) < config.minimum_size:
-            return Response(content=self.fresh_body(), media_type=self.media_type,
-                            headers=self.headers)
-        body = self.packed.get(encoding)
-        if body is None:
-            body = self.packed[encoding] = _compress(self.body, encoding, config)
-        ScopeState.from_scope(scope).is_cached = True  # the compression middleware passes it on
-        return Response(content=body, media_type=self.media_type,
-                        headers={**self.headers, "content-encoding": encoding,
-                                 "vary": "Accept-Encoding"})
+        if encoding is None or len(self.body) < config.minimum_size:
+            return self.fresh_body(), {}
+        if self.one_time:
+            body = _compress(self.fresh_body(), encoding, config)
+        else:
+            body = self.packed.get(encoding)
+            if body is None:
+                body = self.packed[encoding] = _compress(self.body, encoding, config)
+        return body, {"content-encoding": encoding, "vary": "Accept-Encoding"}
+
+    def response(self, scope: dict) -> Response:
+        """The kept page as the handler's answer (the compression middleware passes it on)."""
+        body, extra = self.payload(scope)
+        if extra:
+            ScopeState.from_scope(scope).is_cached = True
+        return Response(content=body, media_type=self.media_type, headers={**self.headers, **extra})
+
+    def messages(self, scope: dict) -> tuple[dict, dict]:
+        """The kept page as ASGI messages, with the headers Litestar would send."""
+        body, extra = self.payload(scope)
+        headers = [(b"content-type", f"{self.media_type}; charset=utf-8".encode()
+                    if self.media_type.startswith("text/") else self.media_type.encode()),
+                   (b"content-length", str(len(body)).encode())]
+        headers += [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                    for name, value in {**self.headers, **extra}.items()]
+        return ({"type": "http.response.start", "status": 200, "headers": headers},
+                {"type": "http.response.body", "body": body, "more_body": False})
+
+    async def log_again(self, db, log_repeat: int) -> None:
+        """Record the page's reads again (the access log), unless done less than
+        `log_repeat` seconds ago."""
+        if self.reads and time.monotonic() - self.logged_at >= log_repeat:
+            for read in self.reads:
+                await read.again(db)
+            self.logged_at = time.monotonic()
 
     def fresh_body(self) -> bytes:
         """The page with a new value in place of each one-time value it was made with."""
@@ -154,6 +184,35 @@ class PageCache:
         if self.pages is not None:
             self.pages.clear()
 
+    async def send_kept(self, state: dict, scope: dict, send) -> bool:
+        """Send the kept page for this request, before routing, when there is one made
+        for the same key (the same session, viewer, rights, host, path …: the route and
+        its access rules gave it to exactly this) and nothing it shows has changed; True
+        when sent. Called by RequestContextMiddleware once the viewer is loaded."""
+        if self.pages is None or state.get("viewer") is None:
+            return False
+        found = _key_and_scopes(state, scope)
+        if found is None:
+            return False
+        key, scopes = found
+        entry = self.pages.get(key)
+        if entry is None or entry.stamp != await _stamp(state, scopes):
+            return False
+        self.hits += 1
+        await entry.log_again(state["db"], self.log_repeat)
+        start, body = entry.messages(scope)
+        await send(start)
+        await send(body)
+        return True
+
+
+async def _stamp(state: dict, scopes: list[str]) -> tuple[int, ...]:
+    """The counters of `scopes`: as read with the viewer, else one statement."""
+    known = state["viewer"].versions
+    if all(name in known for name in scopes):
+        return tuple(known[name] for name in scopes)
+    return await versions(state["db"], scopes)
+
 
 def _key_and_scopes(state: dict, scope: dict) -> tuple[tuple, list[str]] | None:
     """The page's key and the counters it depends on; None when it is not to be kept."""
@@ -182,8 +241,8 @@ def _key_and_scopes(state: dict, scope: dict) -> tuple[tuple, list[str]] | None:
         scopes = [SITE, person_scope(viewer.person.id)]
         if shown.id != viewer.person.id:
             scopes.append(person_scope(shown.id))
-    key = (scope["path"], scope.get("query_string", b""), htmx, state.get("locale"), token,
-           who, today)
+    key = (headers.get("host"), scope["path"], scope.get("query_string", b""), htmx,
+           state.get("locale"), token, who, today)
     return key, scopes
 
 
@@ -230,17 +289,11 @@ def kept(handler):
         if found is None:
             return await handler(*args, **kwargs)
         key, scopes = found
-        db = state["db"]
-        known = state["viewer"].versions
-        stamp = (tuple(known[name] for name in scopes) if all(name in known for name in scopes)
-                 else await versions(db, scopes))
+        stamp = await _stamp(state, scopes)
         entry = cache.pages.get(key)
-        if entry is not None and entry.stamp == stamp:
+        if entry is not None and entry.stamp == stamp:  # kept meanwhile (send_kept runs first)
             cache.hits += 1
-            if entry.reads and time.monotonic() - entry.logged_at >= cache.log_repeat:
-                for read in entry.reads:
-                    await read.again(db)
-                entry.logged_at = time.monotonic()
+            await entry.log_again(state["db"], cache.log_repeat)
             return entry.response(scope)
         cache.misses += 1
         made: list = []

@@ -234,6 +234,9 @@ class RequestContextMiddleware:
                                                 (b"content-length", b"0")]})
                 await send_wrapper({"type": "http.response.body", "body": b""})
                 return
+            if self.page_cache is not None and await self.page_cache.send_kept(
+                    state, scope, send_wrapper):
+                return  # a kept page (portal.core.page_cache), nothing it shows has changed
             await self.app(scope, receive, send_wrapper)
         finally:
             _finish_request.reset(finish_token)
