@@ -2,6 +2,11 @@
 
     .venv/bin/python -m bench.load --sizes 1000,100000          # the README's table
     .venv/bin/python -m bench.load --tree /work/wt-before --tree /work/main --sizes 1000
+    .venv/bin/python -m bench.load --sizes 1000 --portal-env PORTAL_PAGE_CACHE_SECONDS=0
+
+Step 3's check visits each page once per person first, so the timed requests meet kept
+pages (portal.core.page_cache), as a person moving between pages does; with
+PORTAL_PAGE_CACHE_SECONDS=0 every request costs what a first view does.
 
 bench/generate.py runs from this checkout and writes this checkout's schema: a tree
 without migration 0006 (plan.follow_up_at) can only be compared with `--sizes 0`.

@@ -16,6 +16,10 @@ ms) is printed with the ratio to (b). This is the figure `bench.load` turns into
 requests per second, without the load tool and the server on the same two cores:
 it moves little when the machine is busy, so one change can be judged in seconds.
 
+Key pages are kept (portal.core.page_cache): after the first request each one is sent
+kept, and the last column says how many were sent kept and how many made. `--no-cache`
+keeps none (PORTAL_PAGE_CACHE_SECONDS=0): every request costs what a first view does.
+
 `--profile PAGE` runs pyinstrument over that page's requests and prints the call
 tree (`--html FILE` saves the interactive one). Redis: `--redis-url` (default db 13,
 flushed before and after).
