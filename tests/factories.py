@@ -245,3 +245,19 @@ async def viola_with_plan(db, *, withdraw_codes: tuple[str, ...] = ()):
         plan = await plans.save_draft(db, plan, anna, plan.draft_revision, {"follow_up": follow_up})
         await plans.publish(db, plan, anna, plan.draft_revision)
     return viola, plan
+
+
+def publish_plan(client, person_id: str, important: str, staff: str = "Anna") -> None:
+    """A new plan version with `important` as "what matters to you", published through the
+    plan services by the named staff member (the plan is created first when there is none)."""
+    from portal.plans import services as plans
+
+    staff_id, _ = staff_named(client, staff)
+
+    async def work(db):
+        person, author = await db.get(Person, person_id), await db.get(StaffMember, staff_id)
+        plan = await plans.create_plan(db, person, author)
+        plan = await plans.save_draft(db, plan, author, plan.draft_revision, {"important": important})
+        await plans.publish(db, plan, author, plan.draft_revision)
+
+    db_run(client, work)

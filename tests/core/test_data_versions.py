@@ -23,8 +23,7 @@ from portal.core.data_versions import DataVersion, person_scope, unit_scope, ver
 from portal.core.db import make_async_engine, make_sessionmaker
 from portal.messages import services as messages
 from portal.migrations.data_versions import EXEMPT, SCOPES
-from portal.people.models import Person, StaffMember, Unit
-from portal.plans import services as plans
+from portal.people.models import Person, Unit
 from tests.conftest import run_db
 from tests.factories import (
     SOC,
@@ -33,8 +32,8 @@ from tests.factories import (
     decide_directly,
     new_person,
     new_staff,
+    publish_plan,
     represent,
-    staff_named,
     unit_ids,
 )
 from tests.inbox.helpers import send_request
@@ -177,25 +176,13 @@ def test_consent_given_through_the_service_counts_for_the_person_and_the_unit(cl
         person_scope(person.id), unit_scope(vc)}
 
 
-def _publish(client, person_id: str, text_: str) -> None:
-    anna_id, _ = staff_named(client, "Anna")
-
-    async def work(db):
-        person, anna = await db.get(Person, person_id), await db.get(StaffMember, anna_id)
-        plan = await plans.create_plan(db, person, anna)
-        plan = await plans.save_draft(db, plan, anna, plan.draft_revision, {"important": text_})
-        await plans.publish(db, plan, anna, plan.draft_revision)
-
-    db_run(client, work)
-
-
 def test_a_plan_published_counts_for_the_person_and_the_coordinators_unit(client, vc_soc) -> None:
     vc, _ = vc_soc
     person = new_person(client, units=(VC,))
     decide_directly(client, person.id, "give", (VC,))
-    _publish(client, person.id, "Första versionen.")
+    publish_plan(client, person.id, "Första versionen.")
     # The next version: plan and plan_version rows, the coordinator is Anna of the health centre.
-    assert bumped_by(client, lambda: _publish(client, person.id, "Andra versionen.")) == {
+    assert bumped_by(client, lambda: publish_plan(client, person.id, "Andra versionen.")) == {
         person_scope(person.id), unit_scope(vc)}
 
 

@@ -24,8 +24,7 @@ from sqlmodel import select
 from portal.audit.service import Actor
 from portal.consent.forms import new_key
 from portal.messages import services as messages
-from portal.people.models import Person, StaffMember, Unit
-from portal.plans import services as plans
+from portal.people.models import Person, Unit
 from tests.conftest import BASE_URL, Page, build_app
 from tests.consent.helpers import (
     act_for,
@@ -42,8 +41,8 @@ from tests.factories import (
     db_run,
     new_person,
     person_with_consent,
+    publish_plan,
     represent,
-    staff_named,
     unit_ids,
     unit_names,
 )
@@ -110,22 +109,9 @@ def another_session(client) -> Iterator[None]:
         client.cookies = saved
 
 
-def publish(client, person_id: str, text: str, staff: str = "Anna") -> None:
-    """A plan version with `text` as "important", published by a staff member (services)."""
-    staff_id, _ = staff_named(client, staff)
-
-    async def work(db):
-        person, author = await db.get(Person, person_id), await db.get(StaffMember, staff_id)
-        plan = await plans.create_plan(db, person, author)
-        plan = await plans.save_draft(db, plan, author, plan.draft_revision, {"important": text})
-        await plans.publish(db, plan, author, plan.draft_revision)
-
-    db_run(client, work)
-
-
 def with_plan(client, text: str = "Första versionen."):
     person = person_with_consent(client, units=(VC, SOC), consent=(VC,))
-    publish(client, person.id, text)
+    publish_plan(client, person.id, text)
     return person
 
 
@@ -200,7 +186,7 @@ def test_a_plan_version_published_by_staff_shows_at_once(client) -> None:
     person = with_plan(client, "Första versionen.")
     sign_in(client, person)
     assert "Första versionen." in Page(settled(client, "/plan")).text()
-    publish(client, person.id, "Andra versionen.")
+    publish_plan(client, person.id, "Andra versionen.")
     assert "Andra versionen." in Page(made_get(client, "/plan")).text()
 
 
