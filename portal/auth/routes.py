@@ -209,6 +209,8 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     if viewer is not None:
         await accounts.record_logout(db, viewer)
     session.clear()
+    if token:
+        request.app.state.page_cache.forget(token)  # this process's kept pages of the session
     target = await providers[kind].end_session_url(id_token, f"{settings.base_url}/utloggad")
     response = Redirect(target or "/utloggad", status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "storage"'

@@ -81,6 +81,7 @@ def one_time(value: str, make: Callable[[], str]) -> str:
     return value
 
 
+KEY_TOKEN = 5  # where the session's CSRF token is in a key (_key_and_scopes)
 HTMX_HEADERS = ("hx-request", "hx-target", "hx-trigger", "hx-boosted", "hx-history-restore-request")
 
 
@@ -183,6 +184,17 @@ class PageCache:
     def clear(self) -> None:
         if self.pages is not None:
             self.pages.clear()
+
+    def forget(self, token: str) -> int:
+        """Drop the pages kept for the session with CSRF token `token` (at logout: they
+        could not be sent again anyway); returns how many. Other processes' go with
+        their time limit."""
+        if self.pages is None:
+            return 0
+        gone = [key for key in list(self.pages.keys()) if key[KEY_TOKEN] == token]
+        for key in gone:
+            self.pages.pop(key, None)
+        return len(gone)
 
     async def send_kept(self, state: dict, scope: dict, send) -> bool:
         """Send the kept page for this request, before routing, when there is one made

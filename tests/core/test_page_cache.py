@@ -147,6 +147,19 @@ def test_a_kept_page_is_compressed_as_the_client_accepts_with_the_same_headers(c
     assert "content-encoding" not in plain.headers
 
 
+def test_logging_out_drops_the_sessions_kept_pages(client) -> None:
+    person = with_plan(client)
+    sign_in(client, person)
+    settled(client, "/plan")
+    settled(client, "/")
+    token = csrf_of(client.get("/").text)
+    kept = [key for key in cache(client).pages if token in key]
+    assert len(kept) >= 2
+    assert client.post("/auth/logout", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 303
+    assert not [key for key in cache(client).pages if token in key]
+
+
 def test_with_page_cache_seconds_0_nothing_is_kept(settings) -> None:
     app_ = build_app(dataclasses.replace(settings, page_cache_seconds=0))
     with TestClient(app_, base_url=BASE_URL) as other:
