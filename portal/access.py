@@ -34,7 +34,7 @@ from litestar.di import Provide
 from litestar.exceptions import PermissionDeniedException
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from portal.audit.service import Actor, note_read, record
+from portal.audit.service import Actor, note_read, reads_are_quiet, record
 from portal.auth.guards import LoginRequired, WrongKindOfUser
 from portal.auth.viewer import Viewer
 from portal.consent import services as consent
@@ -112,7 +112,8 @@ class Subject:
             return
         details = {"subject_person_id": self.person.id, "on_behalf_of": self.on_behalf_of,
                        "object_type": object_type, "object_id": object_id, "detail": detail}
-        await record(self.db, action, self.actor(), **details)
+        if not reads_are_quiet():  # the same page was recorded a moment ago (page_cache)
+            await record(self.db, action, self.actor(), **details)
         note_read(record, action, self.actor(), **details)  # again when a kept page is sent
 
 

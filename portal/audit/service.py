@@ -52,21 +52,31 @@ class Read:
 
 
 _reads: ContextVar[list[Read] | None] = ContextVar("portal_page_reads", default=None)
+_quiet: ContextVar[bool] = ContextVar("portal_page_reads_quiet", default=False)
 
 
 @contextmanager
-def collecting_reads() -> Iterator[list[Read]]:
-    """The `Read`s noted while the block runs (a page handler), in order."""
+def collecting_reads(quiet: bool = False) -> Iterator[list[Read]]:
+    """The `Read`s noted while the block runs (a page handler), in order. `quiet`: they
+    are only noted, not written (portal.core.page_cache: the same unchanged page was
+    recorded for this session a moment ago)."""
     collected: list[Read] = []
-    token = _reads.set(collected)
+    token, quiet_token = _reads.set(collected), _quiet.set(quiet)
     try:
         yield collected
     finally:
         _reads.reset(token)
+        _quiet.reset(quiet_token)
+
+
+def reads_are_quiet() -> bool:
+    """Whether access-log reads are only to be noted now (see `collecting_reads`)."""
+    return _quiet.get()
 
 
 def note_read(write: Callable[..., Awaitable[object]], *args: object, **kwargs: object) -> None:
-    """Note an access-log write just made for a page (no-op outside `collecting_reads`)."""
+    """Note an access-log write made (or, quiet, due) for a page (no-op outside
+    `collecting_reads`)."""
     collected = _reads.get()
     if collected is not None:
         collected.append(Read(write, args, kwargs))
@@ -157,6 +167,8 @@ async def record_many(session: AsyncSession, action: str, actor: Actor,
     if not subjects:
         return
     note_read(record_many, action, actor, subjects)
+    if reads_are_quiet():
+        return
     chains = sorted({person_id for person_id, _, _ in subjects})
     dialect = session.bind.dialect.name
     if dialect == "postgresql":

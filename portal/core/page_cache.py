@@ -35,9 +35,10 @@ that sets cookies.
 
 The access log: the reads the page recorded (`Subject.log_read`, `record_many`) are
 recorded again when the kept page is sent to staff or a representative, unless the same
-page, unchanged, was already recorded for this session less than `access_log_repeat`
-seconds ago in this process: seeing the same list again (the inbox polls every 30 s) is
-then one access in the person's log, not one per poll.
+page, unchanged (the same key and counters), was already recorded for this session less
+than `access_log_repeat` seconds ago in this process, whether it was then sent kept or
+made again: seeing the same list again (the inbox polls every 30 s) is one access in the
+person's log, not one per poll. A changed page is a new access.
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ class Entry:
     media_type: str
     headers: dict[str, str]
     reads: list[audit.Read] = field(default_factory=list)
-    logged_at: float = 0.0  # time.monotonic() when its reads were last recorded
     one_time: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
     packed: dict[str, bytes] = field(default_factory=dict)  # compressed bodies by encoding
 
@@ -132,14 +132,6 @@ class Entry:
         return ({"type": "http.response.start", "status": 200, "headers": headers},
                 {"type": "http.response.body", "body": body, "more_body": False})
 
-    async def log_again(self, db, log_repeat: int) -> None:
-        """Record the page's reads again (the access log), unless done less than
-        `log_repeat` seconds ago."""
-        if self.reads and time.monotonic() - self.logged_at >= log_repeat:
-            for read in self.reads:
-                await read.again(db)
-            self.logged_at = time.monotonic()
-
     def fresh_body(self) -> bytes:
         """The page with a new value in place of each one-time value it was made with."""
         body = self.body
@@ -177,13 +169,31 @@ class PageCache:
     def __init__(self, seconds: int, entries: int, log_repeat: int) -> None:
         self.pages: TTLCache | None = (TTLCache(maxsize=max(entries, 1), ttl=seconds,
                                                 timer=time.monotonic) if seconds > 0 else None)
-        self.log_repeat = log_repeat
+        # (key, counters) of pages whose reads were recorded, for `log_repeat` seconds: the
+        # same unchanged page is one access in the log whether it is sent kept or made again.
+        self.logged: TTLCache | None = (TTLCache(maxsize=max(entries, 1) * 4, ttl=log_repeat,
+                                                 timer=time.monotonic) if log_repeat > 0 else None)
         self.hits = 0
         self.misses = 0
 
     def clear(self) -> None:
         if self.pages is not None:
             self.pages.clear()
+
+    def recently_logged(self, key: tuple, stamp: tuple[int, ...]) -> bool:
+        return self.logged is not None and (key, stamp) in self.logged
+
+    def logged_now(self, key: tuple, stamp: tuple[int, ...]) -> None:
+        if self.logged is not None:
+            self.logged[(key, stamp)] = True
+
+    async def log_again(self, db, key: tuple, entry: Entry) -> None:
+        """Record a kept page's reads again (the access log), unless the same unchanged
+        page was recorded for the session less than `log_repeat` seconds ago."""
+        if entry.reads and not self.recently_logged(key, entry.stamp):
+            for read in entry.reads:
+                await read.again(db)
+            self.logged_now(key, entry.stamp)
 
     def forget(self, token: str) -> int:
         """Drop the pages kept for the session with CSRF token `token` (at logout: they
@@ -211,7 +221,7 @@ class PageCache:
         if entry is None or entry.stamp != await _stamp(state, scopes):
             return False
         self.hits += 1
-        await entry.log_again(state["db"], self.log_repeat)
+        await self.log_again(state["db"], key, entry)
         start, body = entry.messages(scope)
         await send(start)
         await send(body)
@@ -282,7 +292,7 @@ class _Keeping(Response):
             # Without its charset: Litestar adds the charset to a text/* type itself.
             media_type = response.headers.get("content-type", "text/html").split(";")[0]
             self.cache.pages[self.key] = Entry(self.stamp, response.body, media_type, headers,
-                                               self.reads, time.monotonic(), self.made)
+                                               self.reads, self.made)
         return response
 
 
@@ -305,16 +315,19 @@ def kept(handler):
         entry = cache.pages.get(key)
         if entry is not None and entry.stamp == stamp:  # kept meanwhile (send_kept runs first)
             cache.hits += 1
-            await entry.log_again(state["db"], cache.log_repeat)
+            await cache.log_again(state["db"], key, entry)
             return entry.response(scope)
         cache.misses += 1
         made: list = []
         token = _one_time.set(made)
+        quiet = cache.recently_logged(key, stamp)  # made again, the same: recorded already
         try:
-            with audit.collecting_reads() as reads:
+            with audit.collecting_reads(quiet=quiet) as reads:
                 result = await handler(*args, **kwargs)
         finally:
             _one_time.reset(token)
+        if reads and not quiet:
+            cache.logged_now(key, stamp)
         if type(result) is not Template or (result.status_code or 200) != 200 or result.cookies:
             return result
         return _Keeping(result, cache, key, stamp, reads, made)
