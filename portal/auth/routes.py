@@ -235,7 +235,29 @@ async def logged_out(request: Request) -> Template:
 
 
 @get("/session-slut", name="session_ended")
-async def session_ended() -> Template:
+async def session_ended(request: Request, settings: NamedDependency[Settings],
+                        db: NamedDependency[AsyncSession]) -> Response:
+    """"Du har loggats ut": where an idle tab goes when its time is up (session-timeout.js)
+    and where a request with an expired session is sent (core.errors). A session still
+    here is ended on this page, not kept alive by it: the browser's clock runs out at
+    `idle_timeout`, the server's up to `session_seen_precision` later. Ended when the
+    portal's own page sent the browser here (Fetch Metadata `Sec-Fetch-Site: same-origin`:
+    no other site can) or the session has been idle since the warning; a link from
+    elsewhere to a session in use gets the start page instead."""
+    state = request.scope["state"]
+    session = state["session"]
+    if session.authenticated:
+        idle = time.time() - session.get("_seen", 0)
+        ours = request.headers.get("sec-fetch-site") == "same-origin"
+        if not ours and idle < settings.idle_timeout - settings.idle_warning:
+            return Redirect("/", status_code=303)
+        token = session.get("csrf")
+        if state.get("viewer") is not None:
+            await accounts.record_logout(db, state["viewer"])
+        session.clear()
+        state["viewer"] = None
+        if token:
+            request.app.state.page_cache.forget(token)
     return Template("auth/session_ended.html")
 
 
