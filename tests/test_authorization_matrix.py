@@ -140,7 +140,11 @@ ROUTES: dict[tuple[str, str], Row] = {
     ("/auth/logout", "POST"): Row("/auth/logout", same(Expect(303, END_SESSION)),
                                   ends_session=True),
     ("/utloggad", "GET"): Row("/utloggad", same(OK)),
-    ("/session-slut", "GET"): Row("/session-slut", same(OK)),
+    ("/session-slut", "GET"): Row(
+        "/session-slut", {**same(HOME), ANON: OK},
+        note="'Du har loggats ut' ends a session only when the portal's own timer sent the "
+             "browser there (same-origin) or it is idle; a session in use: the start page "
+             "(tests/auth/test_session_ended_page_ends_it.py)"),
     ("/session/forlang", "POST"): Row("/session/forlang", same(HOME)),
     ("/vem", "GET"): Row("/vem", person_only(OK)),
     ("/vem", "POST"): Row("/vem", person_only(HOME), note="an empty choice means: myself"),
