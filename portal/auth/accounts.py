@@ -7,11 +7,13 @@ without both names.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
 
 from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -141,7 +143,10 @@ class RateLimiter:
     """At most `limit` hits per key within `window` seconds of the key's first hit.
 
     The window starts at the first hit (not at a calendar minute), so a burst
-    cannot double its allowance by straddling a minute boundary.
+    cannot double its allowance by straddling a minute boundary. Counting is atomic:
+    in Redis one MULTI (SET NX EX, then INCR) whatever the number of app instances;
+    in a process-local store (development, tests) under the store's lock. Without it,
+    two hits at once read the same count and a burst got past the limit.
     """
 
     def __init__(self, store: Store, limit: int, window: int = 60) -> None:
@@ -151,12 +156,33 @@ class RateLimiter:
 
     async def allow(self, key: str) -> bool:
         bucket = f"ratelimit:{key}"
-        now = time.time()
-        raw = await self.store.get(bucket)
-        started, count = (json.loads(raw) if raw else (now, 0))
-        if now - started >= self.window:
-            started, count = now, 0
-        count += 1
-        left = max(1, int(self.window - (now - started)))
-        await self.store.set(bucket, json.dumps([started, count]), expires_in=left)
+        if isinstance(self.store, RedisStore):
+            name = self.store._make_key(bucket)  # the store's own namespace
+            async with self.store._redis.pipeline(transaction=True) as pipe:
+                pipe.set(name, 0, ex=self.window, nx=True)
+                pipe.incr(name)
+                _, count = await pipe.execute()
+            return count <= self.limit
+        async with _lock_for(self.store):
+            now = time.time()
+            raw = await self.store.get(bucket)
+            started, count = (json.loads(raw) if raw else (now, 0))
+            if now - started >= self.window:
+                started, count = now, 0
+            count += 1
+            left = max(1, int(self.window - (now - started)))
+            await self.store.set(bucket, json.dumps([started, count]), expires_in=left)
         return count <= self.limit
+
+
+# One lock per process-local store and event loop (a lock belongs to one loop).
+_LOCKS: dict[tuple[int, int], asyncio.Lock] = {}
+
+
+def _lock_for(store: Store) -> asyncio.Lock:
+    key = (id(store), id(asyncio.get_running_loop()))
+    if key not in _LOCKS:
+        if len(_LOCKS) > 256:  # stores and loops of apps gone (tests make many)
+            _LOCKS.clear()
+        _LOCKS[key] = asyncio.Lock()
+    return _LOCKS[key]

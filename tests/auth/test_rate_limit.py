@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 from litestar.testing import TestClient
 
-from tests.conftest import BASE_URL, Page, build_app, choose_at_provider
+from tests.conftest import BASE_URL, Page, build_app, choose_at_provider, redis_for_tests
 
 LIMIT = 3
 
@@ -90,3 +91,31 @@ def test_the_limit_is_per_client_address(settings):
 
         assert asyncio.run(from_elsewhere()) == 400  # refused for its state, not limited
         assert bogus_callback(client).status_code == 429
+
+
+def _allowed_of_a_burst(store, limit: int, hits: int) -> int:
+    """How many of `hits` simultaneous hits on one key a limiter of `limit` lets through."""
+    from portal.auth.accounts import RateLimiter
+
+    limiter = RateLimiter(store, limit)
+    key = f"burst-{time.time_ns()}"
+
+    async def burst() -> int:
+        return sum(await asyncio.gather(*(limiter.allow(key) for _ in range(hits))))
+
+    return asyncio.run(burst())
+
+
+def test_a_burst_gets_exactly_the_limit_in_a_process_local_store():
+    from litestar.stores.memory import MemoryStore
+
+    assert _allowed_of_a_burst(MemoryStore(), LIMIT, 30) == LIMIT
+
+
+def test_a_burst_gets_exactly_the_limit_in_redis():
+    """Two hits at once once read the same count: a burst got past the limit."""
+    from litestar.stores.redis import RedisStore
+
+    url = redis_for_tests("rate limits in Redis")
+    store = RedisStore.with_client(url=url, namespace=f"test-{time.time_ns()}")
+    assert _allowed_of_a_burst(store, LIMIT, 30) == LIMIT
