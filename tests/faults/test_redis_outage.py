@@ -184,3 +184,14 @@ def test_redis_restarted_between_two_requests_costs_nobody_an_error(client, redi
     assert_plain(gone, 403, GONE_H1)
     sign_in(client, person)  # the first login after the restart
     assert Page(client.get("/samtycke")).h1 == "Samtycke"
+
+
+def test_healthz_says_unavailable_while_redis_is_gone(client, redis_server):
+    """A deployment check asks /healthz: with the sessions' store gone nobody can use the
+    portal, so the instance is not healthy (the database alone answering is not enough)."""
+    assert (client.get("/healthz").status_code, client.get("/healthz").json()) == (200, {"status": "ok"})
+    redis_server.kill()
+    gone = client.get("/healthz")
+    assert (gone.status_code, gone.json()) == (503, {"status": "unavailable"})
+    redis_server.start()
+    assert client.get("/healthz").status_code == 200
