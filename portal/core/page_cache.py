@@ -38,7 +38,8 @@ recorded again when the kept page is sent to staff or a representative, unless t
 page, unchanged (the same key and counters), was already recorded for this session less
 than `access_log_repeat` seconds ago in this process, whether it was then sent kept or
 made again: seeing the same list again (the inbox polls every 30 s) is one access in the
-person's log, not one per poll. A changed page is a new access.
+person's log, not one per poll; so is the same page in the other language, or as the
+htmx part of a page. A changed page is a new access.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def one_time(value: str, make: Callable[[], str]) -> str:
 
 
 KEY_TOKEN = 5  # where the session's CSRF token is in a key (_key_and_scopes)
+# A page read again in another language, or as its htmx part (the inbox's poll), shows the
+# same: for the access log it is the same page (key without the htmx headers and locale).
+_NOT_FOR_THE_LOG = (3, 4)
 HTMX_HEADERS = ("hx-request", "hx-target", "hx-trigger", "hx-boosted", "hx-history-restore-request")
 
 
@@ -177,15 +181,17 @@ class PageCache:
         self.misses = 0
 
     def clear(self) -> None:
-        if self.pages is not None:
-            self.pages.clear()
+        """Forget every kept page, and which pages' reads were recorded."""
+        for kept in (self.pages, self.logged):
+            if kept is not None:
+                kept.clear()
 
     def recently_logged(self, key: tuple, stamp: tuple[int, ...]) -> bool:
-        return self.logged is not None and (key, stamp) in self.logged
+        return self.logged is not None and (_log_key(key), stamp) in self.logged
 
     def logged_now(self, key: tuple, stamp: tuple[int, ...]) -> None:
         if self.logged is not None:
-            self.logged[(key, stamp)] = True
+            self.logged[(_log_key(key), stamp)] = True
 
     async def log_again(self, db, key: tuple, entry: Entry) -> None:
         """Record a kept page's reads again (the access log), unless the same unchanged
@@ -228,6 +234,10 @@ class PageCache:
         return True
 
 
+def _log_key(key: tuple) -> tuple:
+    return tuple(part for n, part in enumerate(key) if n not in _NOT_FOR_THE_LOG)
+
+
 async def _stamp(state: dict, scopes: list[str]) -> tuple[int, ...]:
     """The counters of `scopes`: as read with the viewer, else one statement."""
     known = state["viewer"].versions
@@ -243,9 +253,7 @@ def _key_and_scopes(state: dict, scope: dict) -> tuple[tuple, list[str]] | None:
     session, viewer = state.get("session"), state.get("viewer")
     if viewer is None or session is None or session.get("flashes") or state.get("right_ended"):
         return None
-    token = session.get("csrf")
-    if not token:
-        return None
+    token = session.csrf_token()  # made now if this is the session's first page
     headers = Headers.from_scope(scope)
     htmx = tuple(headers.get(name) for name in HTMX_HEADERS)
     now = state["time"]

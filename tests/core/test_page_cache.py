@@ -427,6 +427,19 @@ def test_the_inbox_kept_for_staff_is_logged_again_with_repeat_0(settings) -> Non
         assert len(audit_of(other, person.id, "inbox.listed_for_staff")) == before + 1
 
 
+def test_the_inbox_and_its_first_poll_are_one_access(client) -> None:
+    """The page and the list its poll brings show the same rows: one access (trial)."""
+    person = new_person(client, units=(VC,))
+    _thread_to(client, person.id, VC, "Hemtjänsten " + secrets.token_hex(3))
+    as_staff(client, "Anna")
+    before = len(audit_of(client, person.id, "inbox.listed_for_staff"))
+    assert client.get("/personal/inkorg").status_code == 200
+    assert len(audit_of(client, person.id, "inbox.listed_for_staff")) == before + 1
+    polled = client.get("/personal/inkorg", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and "<html" not in polled.text
+    assert len(audit_of(client, person.id, "inbox.listed_for_staff")) == before + 1
+
+
 def test_the_inbox_polled_again_within_the_repeat_is_one_access(client) -> None:
     person = new_person(client, units=(VC,))
     _thread_to(client, person.id, VC, "Hemtjänsten " + secrets.token_hex(3))
