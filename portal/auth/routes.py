@@ -206,11 +206,7 @@ async def logout(request: Request, settings: NamedDependency[Settings], db: Name
     id_token = session.get("id_token")
     locale = session.get("locale")
     token = session.get("csrf")
-    if viewer is not None:
-        await accounts.record_logout(db, viewer)
-    session.clear()
-    if token:
-        request.app.state.page_cache.forget(token)  # this process's kept pages of the session
+    await _end_session(request, db)
     target = await providers[kind].end_session_url(id_token, f"{settings.base_url}/utloggad")
     response = Redirect(target or "/utloggad", status_code=303)
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -251,14 +247,22 @@ async def session_ended(request: Request, settings: NamedDependency[Settings],
         ours = request.headers.get("sec-fetch-site") == "same-origin"
         if not ours and idle < settings.idle_timeout - settings.idle_warning:
             return Redirect("/", status_code=303)
-        token = session.get("csrf")
-        if state.get("viewer") is not None:
-            await accounts.record_logout(db, state["viewer"])
-        session.clear()
-        state["viewer"] = None
-        if token:
-            request.app.state.page_cache.forget(token)
+        await _end_session(request, db)
     return Template("auth/session_ended.html")
+
+
+async def _end_session(request: Request, db: AsyncSession) -> None:
+    """Log the signed-in user out: the logout in the audit log, the session gone (data,
+    id, cookie) and this process's pages kept for it (portal.core.page_cache) dropped."""
+    state = request.scope["state"]
+    session = state["session"]
+    token = session.get("csrf")
+    if state.get("viewer") is not None:
+        await accounts.record_logout(db, state["viewer"])
+    session.clear()
+    state["viewer"] = None
+    if token:
+        request.app.state.page_cache.forget(token)
 
 
 @post("/session/forlang", name="keep_alive")

@@ -15,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from portal.audit.service import Actor
-from portal.core.data_versions import SITE, DataVersion, person_scope
+from portal.core.data_versions import SITE, DataVersion, person_scope, unit_scope
 from portal.people.models import Person, StaffMember, Unit
 from portal.people.representation import ActingRight, acting_right
 
@@ -82,7 +82,7 @@ async def load_viewer(db: AsyncSession, data: dict, now: datetime) -> tuple[View
             return None, False
         staff, unit, site, own = row
         return Viewer("staff", staff=staff, unit=unit,
-                      versions={SITE: site or 0, f"u:{unit.id}": own or 0}), False
+                      versions={SITE: site or 0, unit_scope(unit.id): own or 0}), False
     acting_id = data.get("acting_for")
     scopes = [SITE, person_scope(user_id)]
     params = {"user_id": user_id, "own": scopes[1]}

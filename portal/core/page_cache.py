@@ -14,8 +14,8 @@ A page made by a `@kept` handler for a GET is kept in this process's memory (an 
 
 together with the change counters it was made with (portal.core.data_versions):
 "site", the signed-in person's and the person acted for ("p:<id>"), or the staff
-member's unit ("u:<id>"). The next GET of the same page in the same session first reads
-those counters (one statement) and, when they are unchanged, sends the kept bytes
+member's unit ("u:<id>"). The next GET of the same page in the same session reads
+those counters with the viewer (portal.auth.viewer) and, when they are unchanged, sends the kept bytes
 without running the handler's queries or rendering. Every committed write that concerns
 the person or the unit, from any process, changes a counter (database triggers), so the
 page is made again. What changes with time alone (a meeting's hour passing, an
@@ -49,8 +49,9 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
 
 from cachetools import TTLCache
 from litestar import Request
@@ -59,10 +60,8 @@ from litestar.datastructures import Headers
 from litestar.enums import CompressionEncoding
 from litestar.middleware.compression.gzip_facade import GzipCompression
 from litestar.response import Response, Template
-from litestar.utils.scope.state import ScopeState
 
 from portal.audit import service as audit
-from portal.core.data_versions import SITE, person_scope, unit_scope, versions
 
 # The request's state (scope["state"]): set by portal.core.security.RequestContextMiddleware.
 current_state: ContextVar[dict | None] = ContextVar("portal_request_state", default=None)
@@ -83,11 +82,25 @@ def one_time(value: str, make: Callable[[], str]) -> str:
     return value
 
 
-KEY_TOKEN = 5  # where the session's CSRF token is in a key (_key_and_scopes)
-# A page read again in another language, or as its htmx part (the inbox's poll), shows the
-# same: for the access log it is the same page (key without the htmx headers and locale).
-_NOT_FOR_THE_LOG = (3, 4)
 HTMX_HEADERS = ("hx-request", "hx-target", "hx-trigger", "hx-boosted", "hx-history-restore-request")
+
+
+class PageKey(NamedTuple):
+    """What a kept page is kept under (`_key`)."""
+
+    host: str | None
+    path: str
+    query: bytes
+    htmx: tuple | None
+    locale: str | None
+    token: str  # the session's CSRF token, which is in the page's forms
+    who: tuple  # ("person", own id, id acted for, scopes) or ("staff", id, unit id)
+    today: date  # that person's (or unit's) own date
+
+    def for_the_log(self) -> PageKey:
+        """The same page for the access log: in the other language, or as its htmx part
+        (the inbox's poll), it shows the same."""
+        return self._replace(htmx=None, locale=None)
 
 
 @dataclass
@@ -117,13 +130,6 @@ class Entry:
             if body is None:
                 body = self.packed[encoding] = _compress(self.body, encoding, config)
         return body, {"content-encoding": encoding, "vary": "Accept-Encoding"}
-
-    def response(self, scope: dict) -> Response:
-        """The kept page as the handler's answer (the compression middleware passes it on)."""
-        body, extra = self.payload(scope)
-        if extra:
-            ScopeState.from_scope(scope).is_cached = True
-        return Response(content=body, media_type=self.media_type, headers={**self.headers, **extra})
 
     def messages(self, scope: dict) -> tuple[dict, dict]:
         """The kept page as ASGI messages, with the headers Litestar would send."""
@@ -186,14 +192,14 @@ class PageCache:
             if kept is not None:
                 kept.clear()
 
-    def recently_logged(self, key: tuple, stamp: tuple[int, ...]) -> bool:
-        return self.logged is not None and (_log_key(key), stamp) in self.logged
+    def recently_logged(self, key: PageKey, stamp: tuple) -> bool:
+        return self.logged is not None and (key.for_the_log(), stamp) in self.logged
 
-    def logged_now(self, key: tuple, stamp: tuple[int, ...]) -> None:
+    def logged_now(self, key: PageKey, stamp: tuple) -> None:
         if self.logged is not None:
-            self.logged[(_log_key(key), stamp)] = True
+            self.logged[(key.for_the_log(), stamp)] = True
 
-    async def log_again(self, db, key: tuple, entry: Entry) -> None:
+    async def log_again(self, db, key: PageKey, entry: Entry) -> None:
         """Record a kept page's reads again (the access log), unless the same unchanged
         page was recorded for the session less than `log_repeat` seconds ago."""
         if entry.reads and not self.recently_logged(key, entry.stamp):
@@ -207,7 +213,7 @@ class PageCache:
         their time limit."""
         if self.pages is None:
             return 0
-        gone = [key for key in list(self.pages.keys()) if key[KEY_TOKEN] == token]
+        gone = [key for key in list(self.pages.keys()) if key.token == token]
         for key in gone:
             self.pages.pop(key, None)
         return len(gone)
@@ -217,14 +223,11 @@ class PageCache:
         for the same key (the same session, viewer, rights, host, path …: the route and
         its access rules gave it to exactly this) and nothing it shows has changed; True
         when sent. Called by RequestContextMiddleware once the viewer is loaded."""
-        if self.pages is None or state.get("viewer") is None:
+        if self.pages is None:
             return False
-        found = _key_and_scopes(state, scope)
-        if found is None:
-            return False
-        key, scopes = found
-        entry = self.pages.get(key)
-        if entry is None or entry.stamp != await _stamp(state, scopes):
+        key = _key(state, scope)
+        entry = self.pages.get(key) if key is not None else None
+        if entry is None or entry.stamp != _stamp(state):
             return False
         self.hits += 1
         await self.log_again(state["db"], key, entry)
@@ -234,53 +237,53 @@ class PageCache:
         return True
 
 
-def _log_key(key: tuple) -> tuple:
-    return tuple(part for n, part in enumerate(key) if n not in _NOT_FOR_THE_LOG)
+def _stamp(state: dict) -> tuple:
+    """The change counters the page depends on, as read with the viewer (Viewer.versions:
+    "site", and the person's own and the person acted for, or the staff member's unit)."""
+    return tuple(sorted(state["viewer"].versions.items()))
 
 
-async def _stamp(state: dict, scopes: list[str]) -> tuple[int, ...]:
-    """The counters of `scopes`: as read with the viewer, else one statement."""
-    known = state["viewer"].versions
-    if all(name in known for name in scopes):
-        return tuple(known[name] for name in scopes)
-    return await versions(state["db"], scopes)
+_UNSET = object()
 
 
-def _key_and_scopes(state: dict, scope: dict) -> tuple[tuple, list[str]] | None:
-    """The page's key and the counters it depends on; None when it is not to be kept."""
+def _key(state: dict, scope: dict) -> PageKey | None:
+    """The page's key; None when it is not to be kept. Made once per request (send_kept,
+    then `kept` on a page made anew)."""
+    key = state.get("page_key", _UNSET)
+    if key is _UNSET:
+        key = state["page_key"] = _make_key(state, scope)
+    return key
+
+
+def _make_key(state: dict, scope: dict) -> PageKey | None:
     if scope.get("method") != "GET":
         return None
     session, viewer = state.get("session"), state.get("viewer")
     if viewer is None or session is None or session.get("flashes") or state.get("right_ended"):
         return None
-    token = session.csrf_token()  # made now if this is the session's first page
-    headers = Headers.from_scope(scope)
-    htmx = tuple(headers.get(name) for name in HTMX_HEADERS)
     now = state["time"]
     if viewer.is_staff:
         if viewer.unit is None:
             return None
         who: tuple = ("staff", viewer.staff.id, viewer.unit.id)
         today = now.today_for(viewer.unit)
-        scopes = [SITE, unit_scope(viewer.unit.id)]
     else:
         shown = viewer.acting_for
         rights = tuple(sorted(viewer.right.scopes)) if viewer.right is not None else ()
         who = ("person", viewer.person.id, shown.id, rights)
         today = now.today_for(shown)
-        scopes = [SITE, person_scope(viewer.person.id)]
-        if shown.id != viewer.person.id:
-            scopes.append(person_scope(shown.id))
-    key = (headers.get("host"), scope["path"], scope.get("query_string", b""), htmx,
-           state.get("locale"), token, who, today)
-    return key, scopes
+    headers = Headers.from_scope(scope)
+    token = session.csrf_token()  # made now if this is the session's first page
+    return PageKey(headers.get("host"), scope["path"], scope.get("query_string", b""),
+                   tuple(headers.get(name) for name in HTMX_HEADERS), state.get("locale"),
+                   token, who, today)
 
 
 class _Keeping(Response):
     """The handler's Template, rendered as usual; a 200 page is then kept."""
 
-    def __init__(self, template: Template, cache: PageCache, key: tuple,
-                 stamp: tuple[int, ...], reads: list, made: list) -> None:
+    def __init__(self, template: Template, cache: PageCache, key: PageKey,
+                 stamp: tuple, reads: list, made: list) -> None:
         super().__init__(content=b"")
         self.template, self.cache, self.key, self.stamp, self.reads = (template, cache, key,
                                                                       stamp, reads)
@@ -314,17 +317,10 @@ def kept(handler):
         cache: PageCache | None = state.get("page_cache") if state else None
         if cache is None or cache.pages is None:
             return await handler(*args, **kwargs)
-        scope = state["scope"]
-        found = _key_and_scopes(state, scope)
-        if found is None:
+        key = _key(state, state["scope"])  # a kept page was sent before routing (send_kept)
+        if key is None:
             return await handler(*args, **kwargs)
-        key, scopes = found
-        stamp = await _stamp(state, scopes)
-        entry = cache.pages.get(key)
-        if entry is not None and entry.stamp == stamp:  # kept meanwhile (send_kept runs first)
-            cache.hits += 1
-            await cache.log_again(state["db"], key, entry)
-            return entry.response(scope)
+        stamp = _stamp(state)
         cache.misses += 1
         made: list = []
         token = _one_time.set(made)

@@ -114,17 +114,15 @@ def create_counters() -> None:
 def count_changes(table: str) -> None:
     """Triggers counting every inserted, updated or deleted row of `table` (see SCOPES)."""
     if op.get_bind().dialect.name == "postgresql":
+        # The row's scopes not yet noted in this transaction (r: NEW, then OLD on UPDATE).
+        note = (f"INSERT INTO data_change_pending (scope) SELECT DISTINCT s FROM "
+                f"({_union(table, 'r')}) AS c WHERE NOT EXISTS (SELECT 1 FROM "
+                "data_change_pending p WHERE p.txid = txid_current() AND p.scope = c.s); ")
         op.execute(
             f"CREATE OR REPLACE FUNCTION portal_changed_{table}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ DECLARE r record; BEGIN "
             "IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF; "
-            f"INSERT INTO data_change_pending (scope) SELECT DISTINCT s FROM ({_union(table, 'r')}) AS c "
-            "WHERE NOT EXISTS (SELECT 1 FROM data_change_pending p "
-            "WHERE p.txid = txid_current() AND p.scope = c.s); "
-            "IF TG_OP = 'UPDATE' THEN r := OLD; "
-            f"INSERT INTO data_change_pending (scope) SELECT DISTINCT s FROM ({_union(table, 'r')}) AS c "
-            "WHERE NOT EXISTS (SELECT 1 FROM data_change_pending p "
-            "WHERE p.txid = txid_current() AND p.scope = c.s); END IF; "
+            f"{note}IF TG_OP = 'UPDATE' THEN r := OLD; {note}END IF; "
             "RETURN NULL; END $$")
         op.execute(f"CREATE TRIGGER {table}_counted AFTER INSERT OR DELETE ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION portal_changed_{table}()")
